@@ -1,0 +1,53 @@
+# The README's commands: `make run` and `make test` (and `make bench`).
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := backend
+
+.PHONY: run test test-sqlite test-postgres lint bench install db system-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# Chromium and the CJK font for browser tests and PDFs, from Debian, when missing.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK" \
+	   || ! command -v pdftoppm >/dev/null; then \
+	  echo "Installing Debian packages (chromium, fonts-noto-cjk, poppler-utils, pango)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; \
+	fi
+
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+
+run: install db
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check backend tests bench
+
+test-sqlite: install
+	$(BIN)/pytest -q
+
+# The storage and sync stories again on PostgreSQL; with CI=true an unreachable server fails.
+test-postgres: install
+	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -q -m storage
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python -m bench.sync_apply
+	$(BIN)/python -m bench.pull_snapshot
+
+clean:
+	rm -rf $(VENV) node_modules pwa/static/dist

@@ -1,0 +1,70 @@
+"""Fieldsync: the central store and its web faces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_migrate import Migrate
+from sqlalchemy import event
+
+from backend.config import INSTANCE_DIR, PROJECT_DIR, Config
+from backend.db import db
+
+migrate = Migrate()
+babel = Babel()
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in ("zh", "en"):
+        return chosen
+    return request.accept_languages.best_match(["zh", "en"]) or "zh"
+
+
+def _configure_sqlite(engine: Any) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy docs,
+    # "Serializable isolation / Savepoints / Transactional DDL"). BEGIN IMMEDIATE makes
+    # writers queue on the lock instead of failing on a stale snapshot.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from backend import cli, errors, openapi
+    from backend.inventory.views import bp as inventory_bp
+    from backend.people.views import bp as people_bp
+    from backend.sync.views import bp as sync_bp
+    from backend.tickets.views import bp as tickets_bp
+
+    errors.init_app(app)
+    for blueprint in (people_bp, tickets_bp, inventory_bp, sync_bp, openapi.bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,33 @@
+"""Who is acting (user, device or terminal) and the audit row every change writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from backend.db import db
+from backend.tickets.models import AuditLog
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    username: str
+    role: str
+    device_id: str | None = None
+    terminal: str | None = None
+
+
+def record_audit(
+    actor: Actor | None, *, entity: str, entity_id: str | int, action: str, at: datetime,
+    ticket_id: int | None = None, before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    db.session.add(AuditLog(
+        at=at, actor_id=actor.user_id if actor else None,
+        device_id=actor.device_id if actor else None,
+        terminal=actor.terminal if actor else None,
+        entity=entity, entity_id=str(entity_id), ticket_id=ticket_id, action=action,
+        before=before, after=after,
+    ))

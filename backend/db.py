@@ -1,0 +1,145 @@
+"""The one SQLAlchemy object, the declarative base, UTC time and the pull change counter.
+
+Every transaction that changes what a device pulls takes the next value of the single
+``sync_counter`` row *inside* that transaction, just before commit. The UPDATE locks the
+row until commit, so writers receive counter values in commit order and a pull cursor
+can never step over a change that commits later (PostgreSQL commits out of order
+otherwise).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, bindparam, event, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class SyncCounter(db.Model):
+    __tablename__ = "sync_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+    catalog_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def mark_changed(
+    session: Session, *, ticket_ids: tuple[int, ...] = (), location_ids: tuple[int, ...] = (),
+    catalog: bool = False, removals: bool = False,
+) -> None:
+    """Note what this transaction changed; the counter is taken once, before commit."""
+    changes = session.info.setdefault(
+        "sync_changes", {"tickets": set(), "locations": set(), "catalog": False, "removals": False}
+    )
+    changes["tickets"].update(ticket_ids)
+    changes["locations"].update(location_ids)
+    changes["catalog"] = changes["catalog"] or catalog
+    changes["removals"] = changes["removals"] or removals
+
+
+def current_change_seq(session: Session) -> int:
+    return session.execute(text("SELECT value FROM sync_counter WHERE id = 1")).scalar_one()
+
+
+@event.listens_for(Session, "after_flush")
+def _collect_changes(session: Session, flush_context: Any) -> None:
+    # Anything that belongs to a ticket, a stock level or the catalog marks itself.
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        scope = getattr(obj, "__sync_scope__", None)
+        if scope == "ticket":
+            ticket_id = getattr(obj, "ticket_id", None)
+            if ticket_id is not None:
+                mark_changed(session, ticket_ids=(ticket_id,))
+        elif scope == "location":
+            mark_changed(session, location_ids=(obj.location_id,))
+        elif scope == "catalog":
+            mark_changed(session, catalog=True)
+        elif scope == "removal":
+            mark_changed(session, removals=True)
+
+
+@event.listens_for(Session, "before_commit")
+def _stamp_changes(session: Session) -> None:
+    session.flush()
+    changes = session.info.pop("sync_changes", None)
+    if not changes or not (
+        changes["tickets"] or changes["locations"] or changes["catalog"] or changes["removals"]
+    ):
+        return
+    seq = session.execute(
+        text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+    ).scalar_one()
+    session.info["committed_seq"] = seq
+    if changes["catalog"]:
+        session.execute(text("UPDATE sync_counter SET catalog_seq = :s WHERE id = 1"), {"s": seq})
+    if changes["tickets"]:
+        session.execute(
+            text("UPDATE tickets SET change_seq = :s WHERE id IN :ids").bindparams(
+                _expanding("ids")
+            ),
+            {"s": seq, "ids": sorted(changes["tickets"])},
+        )
+    if changes["removals"]:
+        # Rows of other open transactions are invisible here, so only ours get stamped.
+        session.execute(
+            text("UPDATE ticket_removals SET change_seq = :s WHERE change_seq = 0"), {"s": seq}
+        )
+    if changes["locations"]:
+        session.execute(
+            text("UPDATE stock_levels SET change_seq = :s WHERE location_id IN :ids").bindparams(
+                _expanding("ids")
+            ),
+            {"s": seq, "ids": sorted(changes["locations"])},
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    # Only a full rollback forgets; a rolled-back savepoint may leave an extra mark,
+    # which costs one redundant ticket in a pull and never a missed one.
+    if not session.in_transaction():
+        session.info.pop("sync_changes", None)
+
+
+def _expanding(name: str) -> Any:
+    return bindparam(name, expanding=True)

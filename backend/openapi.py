@@ -1,0 +1,91 @@
+"""The OpenAPI document, generated from the marshmallow schemas the views use."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, jsonify
+
+from backend.errors import HTTP_CODES
+from backend.inventory.schemas import StockLevelSchema, StockMoveSchema, StockQuery
+from backend.people.schemas import LoginResultSchema, LoginSchema, UserSchema
+from backend.sync import protocol
+from backend.tickets.schemas import (
+    AssignSchema,
+    CancelSchema,
+    FlagSchema,
+    ResolveFlagSchema,
+    TicketCreateSchema,
+    TicketDetailSchema,
+    TicketListQuery,
+    TicketRowSchema,
+)
+
+bp = Blueprint("openapi", __name__)
+
+# (path, method, summary, roles, request body schema, query schema, response schema)
+OPERATIONS = [
+    ("/api/auth/login", "post", "Log a device in; returns its token", (), LoginSchema, None,
+     LoginResultSchema),
+    ("/api/auth/logout", "post", "Revoke the calling device's token", ("any",), None, None, None),
+    ("/api/auth/me", "get", "The calling user", ("any",), None, None, UserSchema),
+    ("/api/sync/pull", "get", "Snapshot or changes after a cursor", ("technician",), None,
+     protocol.PullQuery, None),
+    ("/api/sync/push", "post", "Apply a device's mutations", ("technician",), protocol.PushSchema,
+     None, None),
+    ("/api/sync/blobs/{sha256}", "put", "Upload a signature or photo (raw bytes)", ("any",), None, None,
+     None),
+    ("/api/sync/blobs/{sha256}", "get", "Read a blob", ("any",), None, None, None),
+    ("/api/tickets", "post", "Intake a repair request", ("admin", "dispatcher"), TicketCreateSchema,
+     None, TicketDetailSchema),
+    ("/api/tickets", "get", "Search tickets", ("office",), None, TicketListQuery, TicketRowSchema),
+    ("/api/tickets/{ticket_id}", "get", "A ticket with lines, payments, flags and timeline",
+     ("office", "technician"), None, None, TicketDetailSchema),
+    ("/api/tickets/{ticket_id}/assign", "post", "Assign or reassign", ("admin", "dispatcher"),
+     AssignSchema, None, TicketDetailSchema),
+    ("/api/tickets/{ticket_id}/cancel", "post", "Cancel with a reason", ("admin", "dispatcher"),
+     CancelSchema, None, TicketDetailSchema),
+    ("/api/flags", "get", "Open sync flags", ("admin", "dispatcher"), None, None, FlagSchema),
+    ("/api/flags/{flag_id}/resolve", "post", "Resolve a flag with a note", ("admin", "dispatcher"),
+     ResolveFlagSchema, None, FlagSchema),
+    ("/api/stock", "get", "Stock levels of a location", ("office",), None, StockQuery, StockLevelSchema),
+    ("/api/stock/moves", "post", "Post a stock move", ("admin", "warehouse"), StockMoveSchema, None,
+     StockMoveSchema),
+]
+
+
+def build_spec() -> dict:
+    spec = APISpec(title="Fieldsync", version="1.0.0", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()])
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", {"type": "object", "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                       "fields": {"type": "object"}}}}})
+    for path, method, summary, roles, body, query, response in OPERATIONS:
+        operation: dict = {"summary": summary, "description": "Roles: " + ", ".join(roles or ("public",)),
+                           "responses": {"200": {"description": "OK"}}}
+        if roles:
+            operation["security"] = [{"bearer": []}]
+        if body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        if query is not None:
+            operation["parameters"] = [{"in": "query", "schema": query}]
+        if response is not None:
+            operation["responses"]["200"]["content"] = {"application/json": {"schema": response}}
+        for status in (400, 401, 403, 404):
+            operation["responses"][str(status)] = {
+                "description": HTTP_CODES[status],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        params = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
+        path_params = [{"in": "path", "name": p, "required": True, "schema": {"type": "string"}}
+                       for p in params]
+        if path_params:
+            operation.setdefault("parameters", []).extend(path_params)
+        spec.path(path=path, operations={method: operation})
+    return spec.to_dict()
+
+
+@bp.get("/api/openapi.json")
+def openapi_json():
+    return jsonify(build_spec())
