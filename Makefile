@@ -7,7 +7,7 @@ PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := backend
 
-.PHONY: run test test-sqlite test-postgres lint bench install db system-deps clean
+.PHONY: run test test-sqlite test-postgres test-pwa lint bench install pwa db system-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,17 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-install: $(BIN)/.installed
+node_modules/.installed: package.json package-lock.json
+	# `npm ci` trips over optional platform packages that npm 11 leaves out of the lock file
+	# (npm/cli#4828); `npm install` still installs the locked versions.
+	npm install --no-audit --no-fund
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+# The technician PWA: esbuild bundles pwa/static/src into pwa/static/dist, Workbox precaches it.
+pwa: node_modules/.installed
+	npm run build
 
 # Chromium and the CJK font for browser tests and PDFs, from Debian, when missing.
 system-deps:
@@ -30,20 +40,24 @@ db: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 
-run: install db
+run: install pwa db
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check backend tests bench
 
-test-sqlite: install
+test-sqlite: install pwa system-deps
 	$(BIN)/pytest -q
 
 # The storage and sync stories again on PostgreSQL; with CI=true an unreachable server fails.
 test-postgres: install
 	TEST_DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -q -m storage
 
-test: lint test-sqlite test-postgres
+# Unit tests of the PWA's store, outbox and rebase (vitest on fake-indexeddb).
+test-pwa: node_modules/.installed
+	npm test
+
+test: lint test-pwa test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python -m bench.sync_apply

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
 from flask_migrate import Migrate
 from sqlalchemy import event
@@ -25,8 +25,9 @@ def select_locale() -> str:
 
 def _configure_sqlite(engine: Any) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy docs,
-    # "Serializable isolation / Savepoints / Transactional DDL"). BEGIN IMMEDIATE makes
-    # writers queue on the lock instead of failing on a stale snapshot.
+    # "Serializable isolation / Savepoints / Transactional DDL"). Requests that write begin
+    # IMMEDIATE, so concurrent writers queue on the lock instead of failing on a stale
+    # snapshot; reads begin deferred and never block anyone in WAL mode.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -38,7 +39,8 @@ def _configure_sqlite(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
@@ -62,9 +64,17 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from backend.people.views import bp as people_bp
     from backend.sync.views import bp as sync_bp
     from backend.tickets.views import bp as tickets_bp
+    from backend.web.views import bp as web_bp
 
     errors.init_app(app)
-    for blueprint in (people_bp, tickets_bp, inventory_bp, sync_bp, openapi.bp):
+    for blueprint in (people_bp, tickets_bp, inventory_bp, sync_bp, openapi.bp, web_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+
+    @app.teardown_request
+    def end_transaction(exc: BaseException | None) -> None:
+        # Views commit once; whatever a request still holds open (reads after that
+        # commit, or a failed write) ends with the request, so no lock outlives it.
+        db.session.rollback()
+
     return app

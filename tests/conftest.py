@@ -31,12 +31,14 @@ ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresq
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not ON_POSTGRES:
-        return
-    # The PostgreSQL run repeats the storage and sync stories only.
-    skip = [i for i in items if "storage" not in i.keywords]
-    config.hook.pytest_deselected(items=skip)
-    items[:] = [i for i in items if "storage" in i.keywords]
+    # The PostgreSQL run repeats the storage and sync stories only; tests about
+    # PostgreSQL's concurrency belong to that run alone (deselected, not skipped).
+    if ON_POSTGRES:
+        keep = [i for i in items if "storage" in i.keywords]
+    else:
+        keep = [i for i in items if "postgres_only" not in i.keywords]
+    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+    items[:] = keep
 
 
 def _postgres_reachable(url: str) -> bool:

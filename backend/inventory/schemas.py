@@ -1,15 +1,16 @@
 from marshmallow import Schema, fields, validate
 
 from backend.inventory.models import MOVE_REASONS
+from backend.request_args import RequestSchema
 
 LOCATION = validate.Regexp(r"^(warehouse|customer|manufacturer|scrap|van:[A-Za-z0-9_.-]+)$")
 
 
-class StockQuery(Schema):
+class StockQuery(RequestSchema):
     location = fields.String(load_default="warehouse", validate=LOCATION)
 
 
-class StockMoveSchema(Schema):
+class StockMoveSchema(RequestSchema):
     id = fields.Integer(dump_only=True)
     sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
     qty = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))

@@ -36,6 +36,12 @@ def ensure_location(code: str, kind: str, user_id: int | None = None) -> StockLo
     return location
 
 
+def find_van(user_id: int) -> StockLocation | None:
+    return db.session.execute(
+        db.select(StockLocation).where(StockLocation.user_id == user_id, StockLocation.kind == "van")
+    ).scalar_one_or_none()
+
+
 def van_of(user_id: int, username: str) -> StockLocation:
     return ensure_location(f"van:{username}", "van", user_id)
 

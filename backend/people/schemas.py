@@ -1,7 +1,9 @@
 from marshmallow import Schema, fields, validate
 
+from backend.request_args import RequestSchema
 
-class LoginSchema(Schema):
+
+class LoginSchema(RequestSchema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
     device_name = fields.String(load_default="browser", validate=validate.Length(min=1, max=120))

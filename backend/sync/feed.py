@@ -19,7 +19,7 @@ from backend.catalog.service import catalog_snapshot
 from backend.db import SyncCounter, db
 from backend.errors import DomainError
 from backend.inventory.models import StockLevel
-from backend.inventory.service import levels_at, van_of
+from backend.inventory.service import find_van, levels_at
 from backend.people.models import Device, User
 from backend.tickets.models import OPEN_STATUSES, Ticket, TicketRemoval
 from backend.tickets.schemas import ticket_schema
@@ -59,7 +59,9 @@ def pull(user: User, device: Device, cursor: str | None, limit: int, now: dateti
 
 
 def _van_stock(user: User) -> dict[str, Any]:
-    van = van_of(user.id, user.username)
+    van = find_van(user.id)
+    if van is None:
+        return {"location": f"van:{user.username}", "levels": []}
     return {"location": van.code, "levels": [{"sku": r["sku"], "qty": r["qty"]} for r in levels_at(van)]}
 
 
@@ -117,8 +119,8 @@ def _delta_page(user: User, state: dict, head: int, catalog_seq: int, limit: int
         page["removed"] = [{"ticket_id": k, "reason": v} for k, v in reasons.items()]
         if since < catalog_seq <= hi:
             page["catalog"] = catalog_snapshot()
-        van = van_of(user.id, user.username)
-        changed = db.session.execute(
+        van = find_van(user.id)
+        changed = van and db.session.execute(
             db.select(StockLevel.sku).where(StockLevel.location_id == van.id,
                                             StockLevel.change_seq > since,
                                             StockLevel.change_seq <= hi).limit(1)

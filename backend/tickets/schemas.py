@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from backend.customers.models import TIERS
+from backend.request_args import RequestSchema
 from backend.tickets.models import STATUSES, URGENCIES
 
 CATEGORIES = ("air_conditioner", "washer", "fridge", "water_heater")
@@ -32,7 +33,7 @@ class FaultSchema(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class TicketCreateSchema(Schema):
+class TicketCreateSchema(RequestSchema):
     customer = fields.Nested(CustomerSchema, required=True)
     appliance = fields.Nested(ApplianceSchema, required=True)
     fault = fields.Nested(FaultSchema, required=True)
@@ -40,25 +41,26 @@ class TicketCreateSchema(Schema):
     source = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
 
 
-class AssignSchema(Schema):
+class AssignSchema(RequestSchema):
     technician = fields.String(required=True, validate=validate.Length(min=1, max=64))
     scheduled_start = fields.AwareDateTime(load_default=None, allow_none=True)
     scheduled_end = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
-class CancelSchema(Schema):
+class CancelSchema(RequestSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class ResolveFlagSchema(Schema):
+class ResolveFlagSchema(RequestSchema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class TicketListQuery(Schema):
+class TicketListQuery(RequestSchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     technician = fields.String()
     q = fields.String(validate=validate.Length(max=100))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    # Bounded so that the OFFSET fits the database's integer (an absurd page was a 500).
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

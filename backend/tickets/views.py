@@ -21,6 +21,9 @@ bp = Blueprint("tickets", __name__)
 
 OFFICE = ("admin", "dispatcher")
 READERS = ("admin", "dispatcher", "warehouse", "finance", "technician")
+# Ids are 32-bit integer columns: a longer number in the URL is no row, so 404 at the router
+# (unbounded, it overflowed SQLite's integer binding and answered 500).
+ID = "int(max=2147483647)"
 
 
 def _detail(ticket_id: int):
@@ -50,7 +53,7 @@ def index():
                     "page": filters["page"], "per_page": filters["per_page"]})
 
 
-@bp.get("/api/tickets/<int:ticket_id>")
+@bp.get(f"/api/tickets/<{ID}:ticket_id>")
 @login_required(*READERS)
 def show(ticket_id: int):
     ticket = service.get_ticket(ticket_id)
@@ -59,7 +62,7 @@ def show(ticket_id: int):
     return jsonify(_detail(ticket_id))
 
 
-@bp.post("/api/tickets/<int:ticket_id>/assign")
+@bp.post(f"/api/tickets/<{ID}:ticket_id>/assign")
 @login_required(*OFFICE)
 def assign(ticket_id: int):
     data = parse_json(assign_schema)
@@ -70,7 +73,7 @@ def assign(ticket_id: int):
     return jsonify(_detail(ticket_id))
 
 
-@bp.post("/api/tickets/<int:ticket_id>/cancel")
+@bp.post(f"/api/tickets/<{ID}:ticket_id>/cancel")
 @login_required(*OFFICE)
 def cancel(ticket_id: int):
     data = parse_json(cancel_schema)
@@ -89,7 +92,7 @@ def flags():
     return jsonify({"flags": flag_schema.dump(rows, many=True)})
 
 
-@bp.post("/api/flags/<int:flag_id>/resolve")
+@bp.post(f"/api/flags/<{ID}:flag_id>/resolve")
 @login_required(*OFFICE)
 def resolve(flag_id: int):
     data = parse_json(resolve_flag_schema)
