@@ -37,7 +37,7 @@ system-deps:
 	fi
 
 db: install
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db upgrade heads
 	$(BIN)/flask seed-demo
 
 run: install pwa db

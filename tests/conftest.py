@@ -75,27 +75,22 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
     yield app
     with app.app_context():
         db.engine.dispose()
 
 
-TABLES_IN_DELETE_ORDER = [
-    "mutation_log", "audit_log", "flags", "photos", "ratings", "payments", "signatures",
-    "fee_lines", "old_parts", "part_lines", "diagnoses", "checklist_answers", "visits",
-    "ticket_removals", "assignments", "tickets", "appliances", "customers", "stock_moves",
-    "stock_levels", "stock_locations", "blobs", "devices", "technicians", "users",
-    "fee_items", "checklist_templates", "fault_codes", "parts",
-]
 
 
 @pytest.fixture(autouse=True)
 def clean_database(app: Flask) -> Iterator[None]:
     with app.app_context():
         with db.engine.begin() as conn:
-            for table in TABLES_IN_DELETE_ORDER:
-                conn.execute(sa.text(f"DELETE FROM {table}"))
+            # Children before parents; the counter row stays, reset.
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name != "sync_counter":
+                    conn.execute(table.delete())
             conn.execute(sa.text("UPDATE sync_counter SET value = 0, catalog_seq = 0"))
         yield
         db.session.remove()

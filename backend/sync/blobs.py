@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from xml.etree import ElementTree
 
 from flask_babel import gettext as _
 
@@ -28,10 +29,39 @@ def sniff_type(data: bytes) -> str | None:
         return "image/webp"
     head = data[:512].lstrip().lower()
     if (head.startswith(b"<svg") or head.startswith(b"<?xml")) and b"<svg" in data[:4096].lower():
-        if b"<script" in data.lower() or re.search(rb"\son[a-z]+\s*=", data.lower()):
-            return None  # an SVG that could run code is not a signature
-        return "image/svg+xml"
+        return "image/svg+xml" if _is_plain_svg(data) else None
     return None
+
+
+# What signature_pad's toSVG() writes, and a little more. Anything else (script,
+# foreignObject, <a>, <set>/<animate>, use with external refs) could run code or fetch.
+SVG_ELEMENTS = {"svg", "g", "path", "circle", "ellipse", "line", "polyline", "polygon", "rect", "image",
+                "title", "desc"}
+SAFE_IMAGE_HREF = re.compile(r"^data:image/(png|jpeg|webp);base64,[A-Za-z0-9+/=\s]*$")
+
+
+def _is_plain_svg(data: bytes) -> bool:
+    """An allowlist, because a blocklist of <script> let javascript: links and handlers through."""
+    if b"<!doctype" in data.lower() or b"<!entity" in data.lower():
+        return False  # no DTD, so no entity expansion either
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        return False
+    for element in root.iter():
+        if not isinstance(element.tag, str) or _local(element.tag) not in SVG_ELEMENTS:
+            return False
+        for name, value in element.attrib.items():
+            name = _local(name).lower()
+            if name.startswith("on") or "javascript:" in re.sub(r"\s", "", value).lower():
+                return False
+            if name == "href" and not (_local(element.tag) == "image" and SAFE_IMAGE_HREF.match(value)):
+                return False
+    return _local(root.tag) == "svg"
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
 
 
 def store_blob(actor: Actor, sha256: str, data: bytes, max_bytes: int, now: datetime) -> tuple[Blob, bool]:

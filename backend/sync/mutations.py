@@ -155,7 +155,6 @@ def arrive(ctx: MutationContext, args: dict[str, Any]) -> None:
 @handles("checklist.answer", protocol.ChecklistAnswerArgs())
 def answer_checklist(ctx: MutationContext, args: dict[str, Any]) -> None:
     visit = _visit(ctx, args["visit_id"])
-    db.session.flush()
     row = db.session.execute(
         db.select(ChecklistAnswer).where(ChecklistAnswer.visit_id == visit.id,
                                          ChecklistAnswer.item_code == args["item_code"])
@@ -177,7 +176,6 @@ def answer_checklist(ctx: MutationContext, args: dict[str, Any]) -> None:
 @handles("diagnosis.record", protocol.DiagnosisArgs())
 def record_diagnosis(ctx: MutationContext, args: dict[str, Any]) -> None:
     visit = _visit(ctx, args["visit_id"])
-    db.session.flush()
     values = {k: args[k] for k in ("fault_code", "cause_code", "handling_code", "notes")}
     row = db.session.get(Diagnosis, visit.id)
     if row is None:

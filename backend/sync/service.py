@@ -60,34 +60,43 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
             results.append({"id": raw.get("id") if isinstance(raw, dict) else None,
                             "status": "rejected", "code": "malformed_mutation",
                             "message": _("Malformed mutation: %(fields)s", fields=error.messages)})
-    ids = [str(m["id"]) for m in parsed]
-    seen = {log.mutation_id: log for log in db.session.execute(
-        db.select(MutationLog).where(MutationLog.device_id == device.id,
-                                     MutationLog.mutation_id.in_(ids))).scalars()} if ids else {}
+    # What this device already sent, by id and by seq, in one query for the whole batch.
+    seen: dict[str, MutationLog] = {}
+    used_seqs: dict[int, str] = {}
+    if parsed:
+        for log in db.session.execute(
+            db.select(MutationLog).where(
+                MutationLog.device_id == device.id,
+                MutationLog.mutation_id.in_([str(m["id"]) for m in parsed])
+                | MutationLog.seq.in_([m["seq"] for m in parsed]))
+        ).scalars():
+            seen[log.mutation_id] = log
+            used_seqs[log.seq] = log.mutation_id
     for mutation in sorted(parsed, key=lambda m: m["seq"]):
         mutation_id = str(mutation["id"])
         if mutation_id in seen:
             results.append(_result(seen[mutation_id], "duplicate"))
             continue
-        result = _apply_one(actor, device, mutation, offset, skewed, now)
-        if result.get("log") is not None:
-            seen[mutation_id] = result["log"]
-        results.append(result["result"])
+        if used_seqs.get(mutation["seq"], mutation_id) != mutation_id:
+            results.append({"id": mutation_id, "status": "rejected", "code": "seq_conflict",
+                            "message": _("seq %(seq)s was already used by another mutation",
+                                         seq=mutation["seq"])})
+            continue
+        log, result = _apply_one(actor, device, mutation, offset, skewed, now)
+        if log is not None:
+            seen[mutation_id] = log
+            used_seqs[log.seq] = mutation_id
+        results.append(result)
     _advance_settled(device)
     return results
 
 
 def _apply_one(actor: Actor, device: Device, mutation: dict[str, Any], offset: timedelta,
-               skewed: bool, now: datetime) -> dict[str, Any]:
+               skewed: bool, now: datetime) -> tuple[MutationLog | None, dict[str, Any]]:
+    """Apply one mutation in its own savepoint and store it with its result.
+
+    A deferred mutation is not stored: the device keeps it and sends it again."""
     mutation_id = str(mutation["id"])
-    conflict = db.session.execute(
-        db.select(MutationLog.mutation_id).where(MutationLog.device_id == device.id,
-                                                 MutationLog.seq == mutation["seq"])
-    ).scalar_one_or_none()
-    if conflict is not None:
-        return {"result": {"id": mutation_id, "status": "rejected", "code": "seq_conflict",
-                           "message": _("seq %(seq)s was already used by another mutation",
-                                        seq=mutation["seq"])}}
     corrected_at = mutation["at"] + offset
     status, code, message, flags = "applied", None, None, []
     try:
@@ -100,8 +109,8 @@ def _apply_one(actor: Actor, device: Device, mutation: dict[str, Any], offset: t
         status, code, flags = "rejected", "validation_error", []
         message = _("Invalid arguments: %(fields)s", fields=error.messages)
     except Deferred as deferral:
-        return {"result": {"id": mutation_id, "status": "deferred", "code": deferral.code,
-                           "message": deferral.message}}
+        return None, {"id": mutation_id, "status": "deferred", "code": deferral.code,
+                      "message": deferral.message}
     except SQLAlchemyError:
         # The savepoint is already rolled back by the context manager.
         status, code, flags = "rejected", "storage_conflict", []
@@ -113,8 +122,7 @@ def _apply_one(actor: Actor, device: Device, mutation: dict[str, Any], offset: t
         flags=flags,
     )
     db.session.add(log)
-    db.session.flush()
-    return {"result": _result(log), "log": log}
+    return log, _result(log)
 
 
 def _run_handler(actor: Actor, mutation: dict[str, Any], corrected_at: datetime, skewed: bool,
