@@ -9,6 +9,8 @@ otherwise).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,6 +102,8 @@ def _collect_changes(session: Session, flush_context: Any) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _stamp_changes(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint releasing; the counter is taken once, at the real commit
     session.flush()
     changes = session.info.pop("sync_changes", None)
     if not changes or not (
@@ -131,6 +135,28 @@ def _stamp_changes(session: Session) -> None:
             ),
             {"s": seq, "ids": sorted(changes["locations"])},
         )
+
+
+@contextmanager
+def pinned_identity_map(session: Session) -> Iterator[None]:
+    """Keep every object loaded meanwhile in memory.
+
+    The identity map holds objects weakly: without this, a ticket, part or stock level
+    loaded by one mutation is collected before the next mutation of the same push
+    needs it, and is selected again."""
+    session.info["pinned"] = []
+    try:
+        yield
+    finally:
+        session.info.pop("pinned", None)
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+@event.listens_for(Session, "pending_to_persistent")
+def _pin(session: Session, instance: Any) -> None:
+    pinned = session.info.get("pinned")
+    if pinned is not None:
+        pinned.append(instance)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.audit import Actor
-from backend.db import db
+from backend.db import db, pinned_identity_map
 from backend.errors import DomainError
 from backend.people.models import Device
 from backend.sync.models import MutationLog
@@ -72,6 +72,15 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
         ).scalars():
             seen[log.mutation_id] = log
             used_seqs[log.seq] = log.mutation_id
+    with pinned_identity_map(db.session()):
+        _apply_in_order(actor, device, parsed, seen, used_seqs, results, offset, skewed, now)
+    _advance_settled(device)
+    return results
+
+
+def _apply_in_order(actor: Actor, device: Device, parsed: list[dict], seen: dict[str, MutationLog],
+                    used_seqs: dict[int, str], results: list[dict], offset: timedelta, skewed: bool,
+                    now: datetime) -> None:
     for mutation in sorted(parsed, key=lambda m: m["seq"]):
         mutation_id = str(mutation["id"])
         if mutation_id in seen:
@@ -87,8 +96,6 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
             seen[mutation_id] = log
             used_seqs[log.seq] = mutation_id
         results.append(result)
-    _advance_settled(device)
-    return results
 
 
 def _apply_one(actor: Actor, device: Device, mutation: dict[str, Any], offset: timedelta,
