@@ -7,9 +7,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.audit import Actor
+from backend.audit import Actor, buffered_audit
 from backend.db import db, pinned_identity_map
 from backend.errors import DomainError
 from backend.people.models import Device
@@ -20,15 +21,17 @@ from backend.tickets.models import Ticket
 from backend.tickets.service import was_assigned_to
 
 
-def _result(log: MutationLog, status: str | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = {"id": log.mutation_id, "status": status or log.status}
-    if log.code:
-        result["code"] = log.code
-    if log.message:
-        result["message"] = log.message
-    if log.flags:
-        result["flags"] = list(log.flags)
+def _result(log: dict[str, Any], status: str | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = {"id": log["mutation_id"], "status": status or log["status"]}
+    for key in ("code", "message"):
+        if log.get(key):
+            result[key] = log[key]
+    if log.get("flags"):
+        result["flags"] = list(log["flags"])
     return result
+
+
+LOG_FIELDS = ("mutation_id", "seq", "status", "code", "message", "flags")
 
 
 def _lock_device(device_id: str) -> Device:
@@ -61,75 +64,71 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
                             "status": "rejected", "code": "malformed_mutation",
                             "message": _("Malformed mutation: %(fields)s", fields=error.messages)})
     # What this device already sent, by id and by seq, in one query for the whole batch.
-    seen: dict[str, MutationLog] = {}
+    seen: dict[str, dict[str, Any]] = {}
     used_seqs: dict[int, str] = {}
     if parsed:
-        for log in db.session.execute(
-            db.select(MutationLog).where(
+        for row in db.session.execute(
+            db.select(*(getattr(MutationLog, f) for f in LOG_FIELDS)).where(
                 MutationLog.device_id == device.id,
                 MutationLog.mutation_id.in_([str(m["id"]) for m in parsed])
                 | MutationLog.seq.in_([m["seq"] for m in parsed]))
-        ).scalars():
-            seen[log.mutation_id] = log
-            used_seqs[log.seq] = log.mutation_id
-    with pinned_identity_map(db.session()):
-        _apply_in_order(actor, device, parsed, seen, used_seqs, results, offset, skewed, now)
+        ).mappings():
+            seen[row["mutation_id"]] = dict(row)
+            used_seqs[row["seq"]] = row["mutation_id"]
+    new_logs: list[dict[str, Any]] = []
+    with pinned_identity_map(db.session()), buffered_audit() as audit_rows:
+        for mutation in sorted(parsed, key=lambda m: m["seq"]):
+            mutation_id = str(mutation["id"])
+            if mutation_id in seen:
+                results.append(_result(seen[mutation_id], "duplicate"))
+            elif used_seqs.get(mutation["seq"], mutation_id) != mutation_id:
+                results.append({"id": mutation_id, "status": "rejected", "code": "seq_conflict",
+                                "message": _("seq %(seq)s was already used by another mutation",
+                                             seq=mutation["seq"])})
+            else:
+                log = _apply_one(actor, device, mutation, offset, skewed, now, audit_rows)
+                if log["status"] != "deferred":
+                    # Stored with its result; a deferred one is not: the device sends it again.
+                    new_logs.append(log)
+                    seen[mutation_id] = log
+                    used_seqs[log["seq"]] = mutation_id
+                results.append(_result(log))
+    if new_logs:
+        db.session.execute(insert(MutationLog), new_logs)
     _advance_settled(device)
     return results
 
 
-def _apply_in_order(actor: Actor, device: Device, parsed: list[dict], seen: dict[str, MutationLog],
-                    used_seqs: dict[int, str], results: list[dict], offset: timedelta, skewed: bool,
-                    now: datetime) -> None:
-    for mutation in sorted(parsed, key=lambda m: m["seq"]):
-        mutation_id = str(mutation["id"])
-        if mutation_id in seen:
-            results.append(_result(seen[mutation_id], "duplicate"))
-            continue
-        if used_seqs.get(mutation["seq"], mutation_id) != mutation_id:
-            results.append({"id": mutation_id, "status": "rejected", "code": "seq_conflict",
-                            "message": _("seq %(seq)s was already used by another mutation",
-                                         seq=mutation["seq"])})
-            continue
-        log, result = _apply_one(actor, device, mutation, offset, skewed, now)
-        if log is not None:
-            seen[mutation_id] = log
-            used_seqs[log.seq] = mutation_id
-        results.append(result)
-
-
 def _apply_one(actor: Actor, device: Device, mutation: dict[str, Any], offset: timedelta,
-               skewed: bool, now: datetime) -> tuple[MutationLog | None, dict[str, Any]]:
-    """Apply one mutation in its own savepoint and store it with its result.
-
-    A deferred mutation is not stored: the device keeps it and sends it again."""
-    mutation_id = str(mutation["id"])
+               skewed: bool, now: datetime, audit_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Apply one mutation in its own savepoint; returns its mutation-log row."""
     corrected_at = mutation["at"] + offset
     status, code, message, flags = "applied", None, None, []
+    audit_mark = len(audit_rows)
     try:
         with db.session.begin_nested():
-            flags = _run_handler(actor, mutation, corrected_at, skewed, now)
+            # No autoflush inside a handler: one flush per mutation, at the end.
+            with db.session.no_autoflush:
+                flags = _run_handler(actor, mutation, corrected_at, skewed, now)
             db.session.flush()
-    except Rejected as rejection:
-        status, code, message, flags = "rejected", rejection.code, rejection.message, []
+    except (Rejected, Deferred) as refusal:
+        status = "deferred" if isinstance(refusal, Deferred) else "rejected"
+        code, message, flags = refusal.code, refusal.message, []
     except ValidationError as error:
         status, code, flags = "rejected", "validation_error", []
         message = _("Invalid arguments: %(fields)s", fields=error.messages)
-    except Deferred as deferral:
-        return None, {"id": mutation_id, "status": "deferred", "code": deferral.code,
-                      "message": deferral.message}
     except SQLAlchemyError:
         # The savepoint is already rolled back by the context manager.
         status, code, flags = "rejected", "storage_conflict", []
         message = _("The mutation conflicts with stored data")
-    log = MutationLog(
-        device_id=device.id, mutation_id=mutation_id, seq=mutation["seq"], name=mutation["name"],
-        ticket_id=mutation["ticket_id"], args=mutation["args"], device_at=mutation["at"],
-        corrected_at=corrected_at, received_at=now, status=status, code=code, message=message,
-        flags=flags,
-    )
-    db.session.add(log)
-    return log, _result(log)
+    if status != "applied":
+        del audit_rows[audit_mark:]  # what a rolled-back mutation did never happened
+    return {
+        "device_id": device.id, "mutation_id": str(mutation["id"]), "seq": mutation["seq"],
+        "name": mutation["name"], "ticket_id": mutation["ticket_id"], "args": mutation["args"],
+        "device_at": mutation["at"], "corrected_at": corrected_at, "received_at": now,
+        "status": status, "code": code, "message": message, "flags": flags,
+    }
 
 
 def _run_handler(actor: Actor, mutation: dict[str, Any], corrected_at: datetime, skewed: bool,
