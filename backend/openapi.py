@@ -7,18 +7,19 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
 
 from backend.errors import HTTP_CODES
-from backend.inventory.schemas import StockLevelSchema, StockMoveSchema, StockQuery
-from backend.people.schemas import LoginResultSchema, LoginSchema, UserSchema
+from backend.inventory.schemas import StockLevelsSchema, StockMoveSchema, StockQuery
+from backend.people.schemas import DeviceSchema, LoginResultSchema, LoginSchema, UserSchema
 from backend.sync import protocol
 from backend.tickets.schemas import (
     AssignSchema,
     CancelSchema,
+    FlagListSchema,
     FlagSchema,
     ResolveFlagSchema,
     TicketCreateSchema,
     TicketDetailSchema,
     TicketListQuery,
-    TicketRowSchema,
+    TicketPageSchema,
 )
 
 bp = Blueprint("openapi", __name__)
@@ -29,6 +30,10 @@ OPERATIONS = [
      LoginResultSchema),
     ("/api/auth/logout", "post", "Revoke the calling device's token", ("any",), None, None, None),
     ("/api/auth/me", "get", "The calling user", ("any",), None, None, UserSchema),
+    ("/api/devices", "get", "Every device and whether it is revoked", ("admin",), None, None,
+     DeviceSchema(many=True)),
+    ("/api/devices/{device_id}/revoke", "post", "Revoke a device's token at once", ("admin",), None, None,
+     DeviceSchema),
     ("/api/sync/pull", "get", "Snapshot or changes after a cursor", ("technician",), None,
      protocol.PullQuery, None),
     ("/api/sync/push", "post", "Apply a device's mutations", ("technician",), protocol.PushSchema,
@@ -38,20 +43,24 @@ OPERATIONS = [
     ("/api/sync/blobs/{sha256}", "get", "Read a blob", ("any",), None, None, None),
     ("/api/tickets", "post", "Intake a repair request", ("admin", "dispatcher"), TicketCreateSchema,
      None, TicketDetailSchema),
-    ("/api/tickets", "get", "Search tickets", ("office",), None, TicketListQuery, TicketRowSchema),
+    ("/api/tickets", "get", "Search tickets", ("office",), None, TicketListQuery, TicketPageSchema),
     ("/api/tickets/{ticket_id}", "get", "A ticket with lines, payments, flags and timeline",
      ("office", "technician"), None, None, TicketDetailSchema),
     ("/api/tickets/{ticket_id}/assign", "post", "Assign or reassign", ("admin", "dispatcher"),
      AssignSchema, None, TicketDetailSchema),
     ("/api/tickets/{ticket_id}/cancel", "post", "Cancel with a reason", ("admin", "dispatcher"),
      CancelSchema, None, TicketDetailSchema),
-    ("/api/flags", "get", "Open sync flags", ("admin", "dispatcher"), None, None, FlagSchema),
+    ("/api/flags", "get", "Open sync flags", ("admin", "dispatcher"), None, None, FlagListSchema),
     ("/api/flags/{flag_id}/resolve", "post", "Resolve a flag with a note", ("admin", "dispatcher"),
      ResolveFlagSchema, None, FlagSchema),
-    ("/api/stock", "get", "Stock levels of a location", ("office",), None, StockQuery, StockLevelSchema),
+    ("/api/stock", "get", "Stock levels of a location", ("office",), None, StockQuery, StockLevelsSchema),
     ("/api/stock/moves", "post", "Post a stock move", ("admin", "warehouse"), StockMoveSchema, None,
      StockMoveSchema),
 ]
+
+# The success status of operations that do not answer 200 (a blob already stored answers 200).
+SUCCESS = {("/api/tickets", "post"): ("201",), ("/api/stock/moves", "post"): ("201",),
+           ("/api/sync/blobs/{sha256}", "put"): ("201", "200")}
 
 
 def build_spec() -> dict:
@@ -63,8 +72,9 @@ def build_spec() -> dict:
         "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                        "fields": {"type": "object"}}}}})
     for path, method, summary, roles, body, query, response in OPERATIONS:
+        success = SUCCESS.get((path, method), ("200",))
         operation: dict = {"summary": summary, "description": "Roles: " + ", ".join(roles or ("public",)),
-                           "responses": {"200": {"description": "OK"}}}
+                           "responses": {status: {"description": "OK"} for status in success}}
         if roles:
             operation["security"] = [{"bearer": []}]
         if body is not None:
@@ -72,7 +82,7 @@ def build_spec() -> dict:
         if query is not None:
             operation["parameters"] = [{"in": "query", "schema": query}]
         if response is not None:
-            operation["responses"]["200"]["content"] = {"application/json": {"schema": response}}
+            operation["responses"][success[0]]["content"] = {"application/json": {"schema": response}}
         for status in (400, 401, 403, 404):
             operation["responses"][str(status)] = {
                 "description": HTTP_CODES[status],

@@ -29,6 +29,12 @@ class StockLevelSchema(Schema):
     low = fields.Boolean()
 
 
+class StockLevelsSchema(Schema):
+    location = fields.String()
+    levels = fields.List(fields.Nested(StockLevelSchema))
+
+
 stock_query = StockQuery()
 stock_move_schema = StockMoveSchema()
 stock_level_schema = StockLevelSchema()
+stock_levels_schema = StockLevelsSchema()

@@ -3,7 +3,7 @@ from flask import Blueprint, jsonify
 from backend.db import db, utcnow
 from backend.errors import DomainError
 from backend.inventory import service
-from backend.inventory.schemas import stock_level_schema, stock_move_schema, stock_query
+from backend.inventory.schemas import stock_levels_schema, stock_move_schema, stock_query
 from backend.people.auth import current_actor, login_required
 from backend.request_args import parse_json, parse_query
 
@@ -15,8 +15,8 @@ bp = Blueprint("inventory", __name__)
 def levels():
     query = parse_query(stock_query)
     location = service.location_by_code(query["location"])
-    return jsonify({"location": location.code,
-                    "levels": stock_level_schema.dump(service.levels_at(location), many=True)})
+    levels = service.levels_at(location)
+    return jsonify(stock_levels_schema.dump({"location": location.code, "levels": levels}))
 
 
 @bp.post("/api/stock/moves")

@@ -30,6 +30,29 @@ def encode_cursor(state: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(state, separators=(",", ":")).encode()).decode()
 
 
+MAX_SEQ = 2**62
+
+
+def _seq(value: Any) -> bool:
+    return type(value) is int and 0 <= value <= MAX_SEQ
+
+
+def _valid_cursor(state: Any) -> bool:
+    if not isinstance(state, dict):
+        return False
+    if state.get("snap"):
+        # Paging a snapshot: {"snap": 1, "hi": seq, "after": ticket id}
+        return state.keys() == {"snap", "hi", "after"} and state["snap"] == 1 and _seq(state["hi"]) \
+            and _seq(state["after"])
+    if not _seq(state.get("v")) or not state.keys() <= {"v", "hi", "after"}:
+        return False
+    if "after" in state:
+        after = state["after"]
+        return "hi" in state and _seq(state["hi"]) and isinstance(after, list) and len(after) == 2 \
+            and all(_seq(x) for x in after)
+    return "hi" not in state or _seq(state["hi"])
+
+
 def decode_cursor(token: str | None) -> dict[str, Any] | None:
     if not token:
         return None
@@ -37,7 +60,7 @@ def decode_cursor(token: str | None) -> dict[str, Any] | None:
         state = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         state = None
-    if not isinstance(state, dict) or not isinstance(state.get("v", 0), int):
+    if not _valid_cursor(state):
         raise DomainError("invalid_cursor", _("The cursor is not one this server gave"), 400)
     return state
 

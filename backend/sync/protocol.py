@@ -8,13 +8,28 @@ SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a SHA-256 hex digest")
 LINE_ID = validate.Length(min=1, max=64)
 
 
+MAX_SEQ = 2**62  # fits a BIGINT with room to spare
+MAX_ID = 2**31 - 1  # an INTEGER primary key
+
+
 class MutationSchema(Schema):
     id = fields.UUID(required=True)
-    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    name = fields.String(required=True, validate=validate.Length(max=40))
-    ticket_id = fields.Integer(required=True, strict=True)
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_SEQ))
+    name = fields.String(required=True, validate=[validate.Length(max=40),
+                                                  validate.Regexp(r"^[a-z_]+(\.[a-z_]+)*$")])
+    ticket_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     at = fields.AwareDateTime(required=True)
     args = fields.Dict(required=True)
+
+
+class MutationKeySchema(Schema):
+    """Just enough of a malformed mutation to store its rejection and settle its seq."""
+
+    class Meta:
+        unknown = "exclude"
+
+    id = fields.UUID(required=True)
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_SEQ))
 
 
 class PushSchema(Schema):
@@ -115,5 +130,6 @@ class PhotoArgs(Schema):
 
 
 mutation_schema = MutationSchema()
+mutation_key_schema = MutationKeySchema()
 push_schema = PushSchema()
 pull_query = PullQuery()

@@ -16,7 +16,7 @@ from backend.errors import DomainError
 from backend.people.models import Device
 from backend.sync.models import MutationLog
 from backend.sync.mutations import HANDLERS, Deferred, MutationContext, Rejected
-from backend.sync.protocol import mutation_schema
+from backend.sync.protocol import mutation_key_schema, mutation_schema
 from backend.tickets.models import Ticket
 from backend.tickets.service import was_assigned_to
 
@@ -59,10 +59,8 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
         try:
             parsed.append(mutation_schema.load(raw if isinstance(raw, dict) else {}))
         except ValidationError as error:
-            # Without a valid id and seq the mutation cannot be stored or settled.
-            results.append({"id": raw.get("id") if isinstance(raw, dict) else None,
-                            "status": "rejected", "code": "malformed_mutation",
-                            "message": _("Malformed mutation: %(fields)s", fields=error.messages)})
+            parsed.append(_malformed(raw, error, results))
+    parsed = [m for m in parsed if m is not None]
     # What this device already sent, by id and by seq, in one query for the whole batch.
     seen: dict[str, dict[str, Any]] = {}
     used_seqs: dict[int, str] = {}
@@ -86,9 +84,11 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
                                 "message": _("seq %(seq)s was already used by another mutation",
                                              seq=mutation["seq"])})
             else:
-                log = _apply_one(actor, device, mutation, offset, skewed, now, audit_rows)
+                log = mutation.get("rejection") or _apply_one(
+                    actor, device, mutation, offset, skewed, now, audit_rows)
                 if log["status"] != "deferred":
                     # Stored with its result; a deferred one is not: the device sends it again.
+                    log = {**log, "device_id": device.id, "received_at": now}
                     new_logs.append(log)
                     seen[mutation_id] = log
                     used_seqs[log["seq"]] = mutation_id
@@ -97,6 +97,25 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
         db.session.execute(insert(MutationLog), new_logs)
     _advance_settled(device)
     return results
+
+
+def _malformed(raw: Any, error: ValidationError, results: list[dict]) -> dict[str, Any] | None:
+    """A malformed mutation is rejected; if its id and seq are readable it is stored too,
+    so its seq settles and a resend answers duplicate."""
+    message = _("Malformed mutation: %(fields)s", fields=error.messages)
+    try:
+        key = mutation_key_schema.load(raw if isinstance(raw, dict) else {})
+    except ValidationError:
+        results.append({"id": raw.get("id") if isinstance(raw, dict) else None,
+                        "status": "rejected", "code": "malformed_mutation", "message": message})
+        return None
+    name = raw.get("name")
+    return {**key, "rejection": {
+        "mutation_id": str(key["id"]), "seq": key["seq"],
+        "name": name[:40].replace("\x00", "") if isinstance(name, str) else "?",
+        "ticket_id": None, "args": None, "device_at": None, "corrected_at": None,
+        "status": "rejected", "code": "malformed_mutation", "message": message, "flags": [],
+    }}
 
 
 def _apply_one(actor: Actor, device: Device, mutation: dict[str, Any], offset: timedelta,

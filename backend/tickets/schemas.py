@@ -228,6 +228,17 @@ class TicketRowSchema(Schema):
     total_fen = fields.Integer()
 
 
+class TicketPageSchema(Schema):
+    tickets = fields.List(fields.Nested(TicketRowSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class FlagListSchema(Schema):
+    flags = fields.List(fields.Nested(FlagSchema))
+
+
 ticket_create_schema = TicketCreateSchema()
 assign_schema = AssignSchema()
 cancel_schema = CancelSchema()
@@ -237,3 +248,5 @@ ticket_schema = TicketSchema()
 ticket_detail_schema = TicketDetailSchema()
 ticket_row_schema = TicketRowSchema()
 flag_schema = FlagSchema()
+ticket_page_schema = TicketPageSchema()
+flag_list_schema = FlagListSchema()

@@ -9,12 +9,13 @@ from backend.tickets.models import Flag
 from backend.tickets.schemas import (
     assign_schema,
     cancel_schema,
+    flag_list_schema,
     flag_schema,
     resolve_flag_schema,
     ticket_create_schema,
     ticket_detail_schema,
     ticket_list_query,
-    ticket_row_schema,
+    ticket_page_schema,
 )
 
 bp = Blueprint("tickets", __name__)
@@ -49,8 +50,8 @@ def create():
 def index():
     filters = parse_query(ticket_list_query)
     rows, total = service.search_tickets(filters)
-    return jsonify({"tickets": ticket_row_schema.dump(rows, many=True), "total": total,
-                    "page": filters["page"], "per_page": filters["per_page"]})
+    return jsonify(ticket_page_schema.dump({"tickets": rows, "total": total, "page": filters["page"],
+                                            "per_page": filters["per_page"]}))
 
 
 @bp.get(f"/api/tickets/<{ID}:ticket_id>")
@@ -89,7 +90,7 @@ def flags():
     rows = db.session.execute(
         db.select(Flag).where(Flag.resolved_at.is_(None)).order_by(Flag.created_at, Flag.id)
     ).scalars()
-    return jsonify({"flags": flag_schema.dump(rows, many=True)})
+    return jsonify(flag_list_schema.dump({"flags": rows}))
 
 
 @bp.post(f"/api/flags/<{ID}:flag_id>/resolve")
