@@ -39,7 +39,9 @@ def _configure_sqlite(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        writes = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        # A pull is a GET that also records when the device last synced.
+        writes = has_request_context() and (
+            request.method not in ("GET", "HEAD", "OPTIONS") or request.path == "/api/sync/pull")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 

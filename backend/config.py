@@ -25,6 +25,8 @@ class Config:
     REPEAT_REPAIR_DAYS = int(os.environ.get("REPEAT_REPAIR_DAYS", "90"))
     # A device clock further off than this raises the clock_skew flag.
     CLOCK_SKEW_FLAG_SECONDS = int(os.environ.get("CLOCK_SKEW_FLAG_SECONDS", "600"))
+    # A device token unused (no login, pull or push) for this long stops working.
+    TOKEN_IDLE_DAYS = int(os.environ.get("TOKEN_IDLE_DAYS", "90"))
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(4 * 1024 * 1024)))
     BLOB_MAX_BYTES = int(os.environ.get("BLOB_MAX_BYTES", str(2 * 1024 * 1024)))
     PUSH_MAX_MUTATIONS = int(os.environ.get("PUSH_MAX_MUTATIONS", "500"))

@@ -247,6 +247,9 @@ class Phone:
         if fresh:
             self.cursor = None
         merged: dict[str, Any] = {"tickets": [], "removed_ticket_ids": [], "pages": 0}
+        # Requests here share the test's session (same app context): end its read
+        # transaction, as a real request would start fresh.
+        db.session.rollback()
         while True:
             query = {"limit": limit}
             if self.cursor:

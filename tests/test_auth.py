@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from backend.db import db
+from backend.db import db, utcnow
 from backend.people.auth import hash_token
 from backend.people.models import Device
 
@@ -168,3 +170,27 @@ def test_an_office_token_cannot_pull_or_push(shop, office, role):
     push = desk.post("/api/sync/push", json={"device_id": device_id, "clock": "2025-01-01T00:00:00+00:00",
                                              "mutations": []})
     assert_error(push, 403, "forbidden")
+
+
+def test_a_device_idle_past_the_limit_must_log_in_again(shop, phone, app):
+    shop.technician("tech1")
+    device = phone("tech1")
+    row = db.session.get(Device, device.device_id)
+    row.last_seen_at = utcnow() - timedelta(days=app.config["TOKEN_IDLE_DAYS"] + 1)
+    db.session.commit()
+
+    response = device.get("/api/sync/pull")
+
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "token_expired"
+
+
+def test_a_pull_records_when_the_device_last_synced(shop, phone):
+    shop.technician("tech1")
+    device = phone("tech1")
+    before = db.session.get(Device, device.device_id).last_seen_at
+
+    device.pull()
+
+    db.session.expire_all()
+    assert db.session.get(Device, device.device_id).last_seen_at > before

@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask_babel import gettext as _
 
 from backend.audit import Actor
-from backend.db import db
+from backend.db import db, utcnow
 from backend.errors import DomainError, Forbidden
 from backend.people.models import Device, User
 
@@ -30,6 +31,10 @@ def _load_caller() -> tuple[User, Device | None] | None:
         # A revoked device stops at once: there is no cached session to outlive it.
         if device is None or device.revoked_at is not None or not device.user.active:
             return None
+        idle_limit = timedelta(days=current_app.config["TOKEN_IDLE_DAYS"])
+        if utcnow() - (device.last_seen_at or device.created_at) > idle_limit:
+            raise DomainError("token_expired", _("This device has not synced for too long; log in again"),
+                              401)
         return device.user, device
     user_id = session.get("user_id")
     if user_id is not None:

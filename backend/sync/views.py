@@ -20,6 +20,7 @@ def pull():
     user, device = g.user, g.device
     if device is None:
         raise DomainError("device_required", _("Pull needs a device token"), 400)
+    device.last_seen_at = utcnow()  # the office shows when each phone last synced
     # A new transaction, so the whole page is read from one snapshot.
     db.session.commit()
     db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"}
