@@ -441,3 +441,25 @@ def test_flags_can_be_resolved_with_a_note(shop, phone, office):
     assert resolved.status_code == 200
     assert desk.get("/api/flags").get_json()["flags"] == []
     assert db.session.get(Flag, flag["id"]).resolution_note == "已从仓库补货"
+
+
+def test_a_batch_resent_after_a_server_restart_is_still_a_duplicate(app, shop, phone):
+    tech = shop.technician("tech1")
+    shop.van(tech, {"CAP-35UF": 2})
+    ticket = shop.ticket(tech)
+    device = phone("tech1")
+    batch = [device.mutation("part.use", ticket.id, line_id="L1", sku="CAP-35UF", qty=1,
+                             source="van", charge="paid")]
+    device.push(*batch)
+
+    from backend import create_app
+
+    restarted = create_app({"TESTING": True, "SECRET_KEY": "test",
+                            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    response = restarted.test_client().post("/api/sync/push", headers=device.headers, json={
+        "device_id": device.device_id, "clock": device.now().isoformat(), "mutations": batch})
+    with restarted.app_context():
+        db.engine.dispose()
+
+    assert response.get_json()["results"][0]["status"] == "duplicate"
+    assert van_level(tech, "CAP-35UF") == 1
