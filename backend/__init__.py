@@ -61,7 +61,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
 
-    from backend import cli, errors, openapi
+    from backend import cli, compression, errors, openapi
     from backend.inventory.views import bp as inventory_bp
     from backend.people.views import bp as people_bp
     from backend.sync.views import bp as sync_bp
@@ -69,6 +69,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     from backend.web.views import bp as web_bp
 
     errors.init_app(app)
+    compression.init_app(app)
     for blueprint in (people_bp, tickets_bp, inventory_bp, sync_bp, openapi.bp, web_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

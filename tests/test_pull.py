@@ -228,3 +228,18 @@ def test_a_writer_that_commits_late_is_never_skipped_by_the_cursor(app, shop, ph
     assert ids(device.pull()["tickets"]) == sorted([first.id, second.id])
     db.session.expire_all()
     assert db.session.get(Ticket, second.id).change_seq > db.session.get(Ticket, first.id).change_seq
+
+
+def test_a_large_pull_travels_gzipped_when_the_phone_accepts_it(shop, phone, client):
+    me = shop.technician("tech1")
+    for _ in range(5):
+        shop.ticket(me)
+    device = phone("tech1")
+
+    response = client.get("/api/sync/pull", headers={**device.headers, "Accept-Encoding": "gzip"})
+
+    assert response.headers["Content-Encoding"] == "gzip"
+    import gzip
+    import json
+
+    assert len(json.loads(gzip.decompress(response.data))["tickets"]) == 5
