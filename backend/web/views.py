@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, redirect, send_from_directory, session
+from flask import Blueprint, abort, current_app, redirect, send_from_directory, session
 
 from backend.config import PROJECT_DIR
 
@@ -13,6 +13,12 @@ STATIC_DIR = PWA_DIR / "static"
 DIST_DIR = STATIC_DIR / "dist"
 
 bp = Blueprint("web", __name__, template_folder=str(PWA_DIR / "templates"))
+
+
+def dist_dir() -> Path:
+    # The built bundle and service worker; PWA_DIST_DIR points elsewhere (browser tests
+    # build into a temporary folder, and swap in a second build to test an update).
+    return Path(current_app.config.get("PWA_DIST_DIR") or DIST_DIR)
 
 
 @bp.get("/")
@@ -36,7 +42,7 @@ def app_shell(screen: str | None = None):
 
 @bp.get("/app/sw.js")
 def service_worker():
-    response = send_from_directory(DIST_DIR, "sw.js", max_age=0)
+    response = send_from_directory(dist_dir(), "sw.js", max_age=0)
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/app/"
     return response
@@ -48,8 +54,11 @@ def manifest():
                                mimetype="application/manifest+json", max_age=0)
 
 
+@bp.get("/app/static/dist/<path:filename>")
+def dist_file(filename: str):
+    return send_from_directory(dist_dir(), filename, max_age=0)
+
+
 @bp.get("/app/static/<path:filename>")
 def static_file(filename: str):
     return send_from_directory(STATIC_DIR, filename, max_age=0)
-
-

@@ -9,7 +9,9 @@
 //   stock    keyPath sku     the van's levels as last pulled {sku, qty, ...}
 //   outbox   keyPath seq     {seq, id, name, ticket_id, at, args, status: 'pending'|'rejected',
 //                            code?, message?, deferred?}; index by_id (the mutation's uuid)
-//   blobs    keyPath sha256  {sha256, type, bytes, uploaded: 0|1} (1/0: booleans can't be indexed)
+//   blobs    keyPath sha256  {sha256, type, bytes, uploaded: 0|1, vector?} (1/0: booleans can't
+//                            be indexed); bytes is an ArrayBuffer (Blobs in IndexedDB were
+//                            unreliable in older Safari); vector is signature_pad's toData()
 //   meta     key -> value    token, device_id, user, cursor, next_seq, last_sync_at,
 //                            device_last_seq, rejected (settled rejections still to show)
 //
@@ -145,12 +147,16 @@ export async function putServerState(pullResponse, reconcile) {
 // `update` is the new view, or a function (currentView) -> new view run inside the
 // transaction (so it builds on the latest view, not on one read before a sync wrote).
 // mutation.ticket_id must be the ticket's id as pulled (an integer).
-export async function appendMutation(update, mutation) {
+// `blobs` (a signature's or photo's image, hashed beforehand) are stored in the same
+// transaction, so a mutation never exists without the image it names.
+export async function appendMutation(update, mutation, { blobs = [] } = {}) {
   const db = await getDb();
-  const tx = db.transaction(['tickets', 'outbox', 'meta'], 'readwrite');
+  const stores = blobs.length ? ['tickets', 'outbox', 'meta', 'blobs'] : ['tickets', 'outbox', 'meta'];
+  const tx = db.transaction(stores, 'readwrite');
   const tickets = tx.objectStore('tickets');
-  const [row, nextSeq] = await Promise.all([
+  const [row, nextSeq, ...stored] = await Promise.all([
     tickets.get(mutation.ticket_id), tx.objectStore('meta').get('next_seq'),
+    ...blobs.map((blob) => tx.objectStore('blobs').get(blob.sha256)),
   ]);
   let view;
   try {
@@ -167,6 +173,7 @@ export async function appendMutation(update, mutation) {
     tx.objectStore('outbox').add(entry),
     tickets.put({ ...row, view }),
     tx.objectStore('meta').put(seq + 1, 'next_seq'),
+    ...blobs.filter((_, i) => !stored[i]).map((blob) => tx.objectStore('blobs').put(blobRow(blob))),
     tx.done,
   ]);
   return entry;
@@ -217,12 +224,16 @@ export function markResult(seq, result) {
 
 // --- blobs (signatures, photos) -----------------------------------------------------
 
+function blobRow({ sha256, type, bytes, vector }) {
+  return vector === undefined ? { sha256, type, bytes, uploaded: 0 } : { sha256, type, bytes, vector, uploaded: 0 };
+}
+
 // Content-addressed: storing the same bytes twice keeps the first row and its upload state.
-export async function putBlob({ sha256, type, bytes }) {
+export async function putBlob(blob) {
   const db = await getDb();
   const tx = db.transaction('blobs', 'readwrite');
-  const existing = await tx.store.get(sha256);
-  if (!existing) await tx.store.put({ sha256, type, bytes, uploaded: 0 });
+  const existing = await tx.store.get(blob.sha256);
+  if (!existing) await tx.store.put(blobRow(blob));
   await tx.done;
 }
 
@@ -232,6 +243,10 @@ export async function getBlob(sha256) {
 
 export async function listBlobsToUpload() {
   return (await getDb()).getAllFromIndex('blobs', 'by_uploaded', 0);
+}
+
+export async function countBlobsToUpload() {
+  return (await getDb()).countFromIndex('blobs', 'by_uploaded', 0);
 }
 
 export async function markBlobUploaded(sha256) {

@@ -22,9 +22,10 @@ export function newMutation(name, ticketId, args, now = new Date()) {
 // The one way a screen changes a ticket: the same applier that rebase.js will replay.
 // Ids inside args (line_id, payment_id, visit_id) are made by the caller, e.g. with
 // crypto.randomUUID(), so that a replay gives the same lines.
-export async function record(name, ticketId, args, { catalog, now = new Date() } = {}) {
+// `blobs`: images the mutation names ({sha256, type, bytes, vector?}), stored with it.
+export async function record(name, ticketId, args, { catalog, now = new Date(), blobs = [] } = {}) {
   const mutation = newMutation(name, ticketId, args, now);
-  return appendMutation((view) => applyMutation(view, mutation, catalog), mutation);
+  return appendMutation((view) => applyMutation(view, mutation, catalog), mutation, { blobs });
 }
 
 // What goes on the wire for one entry (local bookkeeping stays on the device).

@@ -90,23 +90,55 @@ async function runSync() {
 // Single flight: two syncs never run at once. A call made while one runs is not lost:
 // it makes the running sync go round once more (the technician may have recorded
 // something after its push), and it gets the result of that last round.
+// Across the page and the service worker (Background Sync), a Web Lock keeps them from
+// syncing at the same moment where the browser has locks; without, a double run is
+// still safe (the server answers a resent mutation "duplicate"), only wasteful.
 let running = null;
 let again = false;
+const listeners = new Set();
+
+// listener({type: 'start'}) and listener({type: 'end', result}) around every sync.
+export function onSync(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function emit(event) {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (error) {
+      console.error(error);
+    }
+  }
+}
+
+function exclusively(task) {
+  const locks = globalThis.navigator?.locks;
+  return locks ? locks.request('fieldsync-sync', task) : task();
+}
 
 export function syncOnce() {
   if (running) {
     again = true;
     return running;
   }
-  running = (async () => {
+  emit({ type: 'start' });
+  running = exclusively(async () => {
     let result;
     do {
       again = false;
       result = await runSync();
     } while (again && result.ok);
     return result;
-  })().finally(() => {
+  }).then((result) => {
     running = null;
+    emit({ type: 'end', result });
+    return result;
+  }, (error) => {
+    running = null;
+    emit({ type: 'end', result: { ok: false, retry: true, error: String(error) } });
+    throw error;
   });
   return running;
 }
