@@ -59,9 +59,11 @@ test-pwa: node_modules/.installed
 
 test: lint test-pwa test-sqlite test-postgres
 
-bench: install
+bench: install pwa system-deps
 	$(BIN)/python -m bench.sync_apply
 	$(BIN)/python -m bench.pull_snapshot
+	$(BIN)/python -m bench.pwa_cold_start
+	$(BIN)/python -m bench.pwa_sync
 
 clean:
 	rm -rf $(VENV) node_modules pwa/static/dist
