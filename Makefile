@@ -7,7 +7,7 @@ PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := backend
 
-.PHONY: run test test-sqlite test-postgres test-pwa lint bench install pwa db system-deps clean
+.PHONY: run test test-sqlite test-postgres test-pwa lint bench install pwa db system-deps translations clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,12 +39,13 @@ system-deps:
 db: install
 	$(BIN)/flask db upgrade heads
 	$(BIN)/flask seed-demo
+	$(BIN)/flask push-keys
 
 run: install pwa db
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 lint: install
-	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff check backend printing tests bench
 
 test-sqlite: install pwa system-deps
 	$(BIN)/pytest -q
@@ -64,6 +65,16 @@ bench: install pwa system-deps
 	$(BIN)/python -m bench.pull_snapshot
 	$(BIN)/python -m bench.pwa_cold_start
 	$(BIN)/python -m bench.pwa_sync
+	$(BIN)/python -m bench.report_pdf
+	# These two rebuild the PostgreSQL schema: never while test-postgres runs.
+	$(BIN)/python -m bench.office_queries --url $(TEST_POSTGRES_URL)
+	$(BIN)/python -m bench.commission_month --url $(TEST_POSTGRES_URL)
+
+# Re-extract and compile the office's Flask-Babel catalogs (zh, en).
+translations: install
+	$(BIN)/pybabel extract -F backend/translations/babel.cfg -o backend/translations/messages.pot .
+	$(BIN)/pybabel update -i backend/translations/messages.pot -d backend/translations
+	$(BIN)/pybabel compile -d backend/translations
 
 clean:
 	rm -rf $(VENV) node_modules pwa/static/dist

@@ -62,7 +62,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     from backend import cli, compression, errors, openapi
+    from backend.commission.views import bp as commission_bp
+    from backend.dispatch.views import bp as dispatch_bp
+    from backend.exports.views import bp as exports_bp
+    from backend.fees.views import bp as fees_bp
     from backend.inventory.views import bp as inventory_bp
+    from backend.notify.views import bp as notify_bp
     from backend.people.views import bp as people_bp
     from backend.sync.views import bp as sync_bp
     from backend.tickets.views import bp as tickets_bp
@@ -72,6 +77,11 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     compression.init_app(app)
     for blueprint in (people_bp, tickets_bp, inventory_bp, sync_bp, openapi.bp, web_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(notify_bp)
+    app.register_blueprint(dispatch_bp)
+    app.register_blueprint(fees_bp)
+    app.register_blueprint(commission_bp)
+    app.register_blueprint(exports_bp)
     cli.init_app(app)
 
     @app.teardown_request

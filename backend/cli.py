@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from backend.db import db
+from backend.notify.cli import push_keys_command
 
 
 @click.command("seed-demo")
@@ -22,6 +23,7 @@ def seed_demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(push_keys_command)
 
 
 def main() -> None:  # console script: `fieldsync seed-demo`

@@ -91,8 +91,15 @@ CUSTOMERS = [
 
 
 def seed_demo() -> bool:
-    if db.session.execute(db.select(User).where(User.username == "admin")).first():
-        return False
+    """Load what is missing: the base shop, then the money side (each part only once)."""
+    changed = False
+    if not db.session.execute(db.select(User).where(User.username == "admin")).first():
+        _seed_shop()
+        changed = True
+    return seed_money() or changed
+
+
+def _seed_shop() -> None:
     now = utcnow()
     admin = create_user("admin", "demo", "admin", "管理员")
     for name, role, display in (("dispatcher", "dispatcher", "调度员"), ("warehouse", "warehouse", "仓管"),
@@ -142,4 +149,146 @@ def seed_demo() -> bool:
         tech = technicians[index % 2] if index < 4 else technicians[4]
         assign_ticket(actor, ticket, tech.username, start + timedelta(hours=2 * index),
                       start + timedelta(hours=2 * index + 2), now)
+
+
+# --- the money side: commission rules, approvals, warranty card, completed tickets --------
+
+GRADES = [
+    # grade, coefficient (permille), base wage, per-ticket cap, monthly cap (fen)
+    ("junior", 900, 250_000, 6_000, 300_000),
+    ("intermediate", 1000, 300_000, 8_000, 400_000),
+    ("senior", 1200, 350_000, 10_000, 500_000),
+]
+RULES = [
+    # name, applies_to, item_code, fee_kind, mode, rate_bp, amount_fen, min_score
+    ("工时提成 12%", "fee", None, "labour", "percent", 1200, None, None),
+    ("检测费提成 每单 ¥5", "fee", None, "inspection", "fixed", None, 500, None),
+    ("上门费提成 50%", "fee", None, "travel", "percent", 5000, None, None),
+    ("材料毛利分成 10%", "material", None, None, "percent", 1000, None, None),
+    ("返修扣款 每单 ¥50", "repeat_repair", None, None, "fixed", None, 5000, None),
+    ("有效投诉扣款 ¥100", "complaint", None, None, "fixed", None, 10000, None),
+    ("五星好评奖励 ¥10", "rating_bonus", None, None, "fixed", None, 1000, 5),
+]
+# Who signs requisitions in the demo (the seed manual's thresholds are the defaults).
+APPROVERS = [("dispatcher", "service_head"), ("admin", "quality_manager"), ("admin", "service_vp"),
+             ("admin", "supply_vp")]
+DEMO_SIGNATURE = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 300 100" width="300" height="100">'
+    b'<path d="M20 70 C 35 20, 50 20, 55 60 S 70 90, 85 50 C 95 25, 105 30, 110 55 C 115 75, 125 80, 135 55 '
+    b'L 150 35 C 160 25, 170 40, 165 60 C 160 80, 185 75, 200 50 C 210 35, 225 30, 240 55" fill="none" '
+    b'stroke="#102a5c" stroke-width="3" stroke-linecap="round"/></svg>')
+
+
+def seed_money() -> bool:
+    from backend.commission.models import CommissionGrade, CommissionRule
+    from backend.fees.models import WarrantyCardTerm
+    from backend.inventory.service import assign_position, location_by_code, set_threshold
+    from backend.people.service import find_user
+
+    if db.session.get(CommissionGrade, "senior") is not None:
+        return False
+    now = utcnow()
+    admin = find_user("admin")
+    actor = Actor(user_id=admin.id, username="admin", role="admin", terminal="seed-demo")
+    for grade, coefficient, base, per_ticket, monthly in GRADES:
+        db.session.add(CommissionGrade(grade=grade, coefficient_pm=coefficient, base_wage_fen=base,
+                                       per_ticket_cap_fen=per_ticket, monthly_cap_fen=monthly))
+    for name, applies_to, item_code, fee_kind, mode, rate, amount, min_score in RULES:
+        db.session.add(CommissionRule(name=name, applies_to=applies_to, item_code=item_code, fee_kind=fee_kind,
+                                      mode=mode, rate_bp=rate, amount_fen=amount, min_score=min_score))
+    # 格力's warranty card promises inspection at ¥30, below the schedule's ¥40: customers pay ¥30.
+    db.session.add(WarrantyCardTerm(brand="格力", category="air_conditioner", item_code="inspect", unit_fen=3000,
+                                    note="格力保修卡：上门检测费 30 元"))
+    # A board swap that needs the outdoor unit opened is difficulty 2.
+    if db.session.execute(db.select(FeeItem).where(FeeItem.item_code == "labour.board",
+                                                   FeeItem.difficulty == 2)).first() is None:
+        db.session.add(FeeItem(item_code="labour.board", name="更换主板工时（需拆外机）",
+                               name_en="Control board labour (outdoor unit opened)", kind="labour",
+                               category="air_conditioner", difficulty=2, amount_fen=18000, warranty_covered=True))
+    for username, position in APPROVERS:
+        assign_position(actor, find_user(username), position, now)
+    warehouse = location_by_code("warehouse")
+    for sku, threshold in (("CAP-35UF", 45), ("REF-R32-1KG", 10), ("PCB-AC-IN", 5)):
+        set_threshold(actor, warehouse, sku, threshold, now)
+    db.session.flush()
+    _seed_completed_tickets(actor, now)
     return True
+
+
+def _seed_completed_tickets(office: Actor, now) -> None:
+    """Two tickets done through the sync path, as phones would send them, so that the
+    service report, the receipt and the commission statement have something to show."""
+    import hashlib
+
+    from backend.fees.service import summary_hash, summary_of
+    from backend.people.service import find_user, register_device, revoke_device
+    from backend.sync.blobs import store_blob
+    from backend.sync.service import apply_push
+
+    stories = [
+        # technician, customer, appliance, fault, parts, fees, payment method, rating, refused
+        ("tech1", ("褚先生", "13900000011", "上海市浦东新区张杨路 500 号 801 室", "浦东"),
+         ("格力", "air_conditioner", "KFR-35GW", "GR2023D011", 900, 12), ("E5", "室外机不启动，嗡嗡响"),
+         [("CAP-35UF", 1, "van", "paid")], [("inspect", 1), ("labour.capacitor", 1)], "wechat", 5, False),
+        ("tech3", ("卫女士", "13900000012", "上海市闵行区七莘路 99 弄 3 号 502 室", "闵行"),
+         ("美的", "air_conditioner", "KFR-26GW", "MD2025K012", 120, 36), ("E1", "制冷效果差"),
+         [("CAP-2UF", 1, "van", "warranty")], [("inspect", 1), ("labour.capacitor", 1)], None, 4, True),
+    ]
+    for username, customer, appliance, fault, parts, fees, method, score, refused in stories:
+        tech = find_user(username)
+        brand, category, model, serial, age_days, months = appliance
+        ticket = create_ticket(office, {
+            "customer": dict(zip(("name", "phone", "address", "region"), customer, strict=True), tier="regular"),
+            "appliance": {"brand": brand, "category": category, "model": model, "serial": serial,
+                          "purchase_date": date.today() - timedelta(days=age_days), "warranty_months": months},
+            "fault": {"category": fault[0], "description": fault[1]}, "urgency": "normal", "source": "demo",
+        }, now - timedelta(hours=5))
+        assign_ticket(office, ticket, username, now - timedelta(hours=4), now - timedelta(hours=2), now)
+        db.session.flush()
+        device, _token = register_device(tech, "seed-demo", now)
+        actor = Actor(user_id=tech.id, username=username, role="technician", device_id=device.id)
+        blob, _created = store_blob(actor, hashlib.sha256(DEMO_SIGNATURE).hexdigest(), DEMO_SIGNATURE, 1 << 20, now)
+        visit_id = ticket.visits[0].id
+        at = now - timedelta(hours=3)
+        steps = [("visit.arrive", {"visit_id": visit_id}),
+                 ("diagnosis.record", {"visit_id": visit_id, "fault_code": fault[0], "cause_code": "C-CAP",
+                                       "handling_code": "H-REPLACE", "notes": "电容鼓包，已更换"})]
+        steps += [("part.use", {"line_id": f"demo-{serial}-P{i}", "sku": sku, "qty": qty, "source": source,
+                                "charge": charge}) for i, (sku, qty, source, charge) in enumerate(parts)]
+        steps += [("old_part.collect", {"line_id": f"demo-{serial}-O0", "sku": parts[0][0], "qty": 1})]
+        steps += [("fee.set", {"line_id": f"demo-{serial}-F{i}", "item_code": code, "qty": qty})
+                  for i, (code, qty) in enumerate(fees)]
+        _push(apply_push, actor, ticket.id, steps, at)
+        db.session.refresh(ticket)
+        signed = summary_hash(summary_of(ticket.id, [
+            {"line_id": p.line_id, "sku": p.sku, "qty": p.qty, "charge": p.charge, "amount_fen": p.amount_fen}
+            for p in ticket.part_lines], [{"line_id": f.line_id, "item_code": f.item_code, "qty": f.qty,
+                                           "amount_fen": f.amount_fen} for f in ticket.fee_lines]))
+        closing = [("work.complete", {"visit_id": visit_id, "resolution": "fixed", "notes": "试机正常"})]
+        if refused:
+            closing.append(("signature.capture", {"blob": None, "summary_hash": signed, "refused": True,
+                                                  "refusal_reason": "客户外出，家中老人不便签字"}))
+        else:
+            closing.append(("signature.capture", {"blob": blob.sha256, "signer_name": customer[0],
+                                                  "summary_hash": signed}))
+        if method and ticket.total_fen:
+            closing.append(("payment.record", {"payment_id": f"demo-{serial}-pay", "method": method,
+                                               "amount_fen": ticket.total_fen}))
+        closing.append(("rating.record", {"score": score, "comment": "师傅很专业" if score == 5 else None}))
+        _push(apply_push, actor, ticket.id, closing, at + timedelta(minutes=50), first_seq=len(steps) + 1)
+        revoke_device(actor, device.id, now)
+
+
+
+def _push(apply_push, actor: Actor, ticket_id: int, steps: list, at, first_seq: int = 1) -> None:
+    import uuid
+
+    mutations = [{"id": str(uuid.uuid4()), "seq": first_seq + i, "name": name, "ticket_id": ticket_id,
+                  "at": (at + timedelta(minutes=5 * i)).isoformat(), "args": args}
+                 for i, (name, args) in enumerate(steps)]
+    now = utcnow()
+    results = apply_push(actor, {"device_id": actor.device_id, "client_version": "seed-demo", "clock": now,
+                                 "mutations": mutations}, now, timedelta(minutes=10))
+    failed = [r for r in results if r["status"] != "applied"]
+    if failed:
+        raise RuntimeError(f"demo push failed: {failed}")

@@ -6,8 +6,19 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
 
+from backend.commission import views as commission_views
 from backend.errors import HTTP_CODES
+from backend.exports import views as exports_views
+from backend.fees import views as fees_views
+from backend.inventory import views as inventory_views
 from backend.inventory.schemas import StockLevelsSchema, StockMoveSchema, StockQuery
+from backend.notify.schemas import (
+    PublicKeySchema,
+    SubscriptionResultSchema,
+    SubscriptionSchema,
+    UnsubscribeResultSchema,
+    UnsubscribeSchema,
+)
 from backend.people.schemas import DeviceSchema, LoginResultSchema, LoginSchema, UserSchema
 from backend.sync import protocol
 from backend.tickets.schemas import (
@@ -56,11 +67,23 @@ OPERATIONS = [
     ("/api/stock", "get", "Stock levels of a location", ("office",), None, StockQuery, StockLevelsSchema),
     ("/api/stock/moves", "post", "Post a stock move", ("admin", "warehouse"), StockMoveSchema, None,
      StockMoveSchema),
+    ("/api/push/public-key", "get", "The server's VAPID public key (URL-safe base64)", ("any",), None,
+     None, PublicKeySchema),
+    ("/api/push/subscriptions", "post", "Store this device's push subscription", ("any",),
+     SubscriptionSchema, None, SubscriptionResultSchema),
+    ("/api/push/subscriptions", "delete", "Remove this device's push subscription", ("any",),
+     UnsubscribeSchema, None, UnsubscribeResultSchema),
 ]
+# Fees, stock, commission and exports describe their own operations beside their views.
+for _views in (inventory_views, fees_views, commission_views, exports_views):
+    OPERATIONS += _views.API_OPERATIONS
 
 # The success status of operations that do not answer 200 (a blob already stored answers 200).
 SUCCESS = {("/api/tickets", "post"): ("201",), ("/api/stock/moves", "post"): ("201",),
-           ("/api/sync/blobs/{sha256}", "put"): ("201", "200")}
+           ("/api/sync/blobs/{sha256}", "put"): ("201", "200"),
+           ("/api/push/subscriptions", "post"): ("201", "200")}
+for _views in (inventory_views, fees_views, commission_views, exports_views):
+    SUCCESS.update(_views.API_SUCCESS)
 
 
 def build_spec() -> dict:

@@ -463,3 +463,15 @@ def test_a_batch_resent_after_a_server_restart_is_still_a_duplicate(app, shop, p
 
     assert response.get_json()["results"][0]["status"] == "duplicate"
     assert van_level(tech, "CAP-35UF") == 1
+
+
+def test_the_same_photo_attached_twice_is_one_photo(shop, phone, office):
+    tech = shop.technician("tech1")
+    ticket = shop.ticket(tech)
+    device = phone("tech1")
+    sha = device.put_blob(PNG_1X1)
+
+    device.push(device.mutation("photo.attach", ticket.id, blob=sha, caption="旧电容"),
+                device.mutation("photo.attach", ticket.id, blob=sha, caption="烧毁的旧电容"))
+
+    assert [p["caption"] for p in ticket_detail(office(), ticket.id)["photos"]] == ["烧毁的旧电容"]

@@ -1,20 +1,35 @@
-"""Prices and warranty for a ticket, and the summary the customer signs.
+"""Prices and warranty for a ticket, the summary the customer signs, and manufacturer claims.
 
-The server resolves the fee schedule for each ticket (category x brand x region) and
-ships the resolved price list with the ticket, so the phone only multiplies: the rule
-exists once, here.
+The server resolves the fee schedule for each ticket (category x brand x region x
+difficulty, the warranty card's lower price, a repeat repair's free labour) and ships the
+resolved price list with the ticket, so the phone only multiplies: the rule exists once, here.
+
+Shape of the list shipped as `fee_items` on each ticket (the phone reads the first seven keys):
+    {item_code, name, name_en, kind, difficulty, unit_fen, warranty_covered,
+     schedule_fen, price_basis}
+`item_code` is the schedule's code for difficulty 1 and `code@N` for difficulty N, so that
+fee.set names one price. `price_basis` is "schedule", "card" (the warranty card's price is
+lower) or "repeat_repair" (labour on a repeat repair: unit_fen 0).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from backend.catalog.models import FeeItem
-from backend.customers.models import Appliance
+from sqlalchemy import exists
+
+from backend.catalog.models import FeeItem, Part
+from backend.customers.models import Appliance, Customer
 from backend.db import db
+from backend.fees.models import ClaimLine, PartWarranty, WarrantyCardTerm
+from backend.fees.periods import local_day, month_of
+from backend.tickets.models import PartLine, Ticket, Visit
+
+# Fee kinds a repeat repair makes free (the issue: "labour free").
+REPEAT_FREE_KINDS = ("labour",)
 
 
 def add_months(start: date, months: int) -> date:
@@ -36,12 +51,42 @@ def in_warranty(appliance: Appliance, on: date) -> bool:
     return until is not None and on <= until
 
 
+# --- the fee schedule resolved for one appliance ---------------------------------------
+
+def parse_item_code(code: str) -> tuple[str, int]:
+    """'labour.board@2' -> ('labour.board', 2); a plain code is difficulty 1."""
+    base, sep, difficulty = code.rpartition("@")
+    if sep and difficulty.isdigit() and base:
+        return base, int(difficulty)
+    return code, 1
+
+
+def resolved_code(base: str, difficulty: int) -> str:
+    return base if difficulty <= 1 else f"{base}@{difficulty}"
+
+
 def _specificity(item: FeeItem) -> int:
     return (2 if item.brand else 0) + (1 if item.region else 0)
 
 
+def card_prices(category: str, brand: str) -> dict[str, int]:
+    """The warranty card's price per schedule code; a category-specific term beats 'any'."""
+    rows = db.session.execute(
+        db.select(WarrantyCardTerm).where(
+            WarrantyCardTerm.brand == brand,
+            WarrantyCardTerm.category.is_(None) | (WarrantyCardTerm.category == category))
+    ).scalars()
+    prices: dict[str, tuple[bool, int]] = {}
+    for row in rows:
+        specific = row.category is not None
+        if row.item_code not in prices or (specific and not prices[row.item_code][0]):
+            prices[row.item_code] = (specific, row.unit_fen)
+    return {code: fen for code, (_, fen) in prices.items()}
+
+
 def fee_items_for(category: str, brand: str, region: str) -> list[dict[str, Any]]:
-    """The schedule resolved for one appliance and region: the most specific row per item."""
+    """The schedule for one appliance and region: the most specific row per item and
+    difficulty, at the lower of the schedule's and the warranty card's price."""
     rows = db.session.execute(
         db.select(FeeItem).where(
             FeeItem.category == category,
@@ -49,16 +94,101 @@ def fee_items_for(category: str, brand: str, region: str) -> list[dict[str, Any]
             (FeeItem.region.is_(None)) | (FeeItem.region == region),
         )
     ).scalars()
-    best: dict[str, FeeItem] = {}
+    best: dict[tuple[str, int], FeeItem] = {}
     for row in rows:
-        current = best.get(row.item_code)
+        key = (row.item_code, row.difficulty or 1)
+        current = best.get(key)
         if current is None or _specificity(row) > _specificity(current):
-            best[row.item_code] = row
-    return [
-        {"item_code": r.item_code, "name": r.name, "name_en": r.name_en, "kind": r.kind,
-         "difficulty": r.difficulty, "unit_fen": r.amount_fen, "warranty_covered": r.warranty_covered}
-        for r in sorted(best.values(), key=lambda r: r.item_code)
-    ]
+            best[key] = row
+    card = card_prices(category, brand) if best else {}
+    items = []
+    for (code, difficulty), row in best.items():
+        schedule = row.amount_fen
+        card_fen = card.get(code)
+        unit = schedule if card_fen is None else min(schedule, card_fen)
+        items.append({
+            "item_code": resolved_code(code, difficulty), "name": row.name, "name_en": row.name_en,
+            "kind": row.kind, "difficulty": difficulty, "unit_fen": unit,
+            "warranty_covered": row.warranty_covered, "schedule_fen": schedule,
+            "price_basis": "card" if unit < schedule else "schedule",
+        })
+    return sorted(items, key=lambda i: i["item_code"])
+
+
+def _free_labour(item: dict[str, Any]) -> dict[str, Any]:
+    if item["kind"] not in REPEAT_FREE_KINDS:
+        return item
+    return {**item, "unit_fen": 0, "price_basis": "repeat_repair"}
+
+
+# --- repeat repairs ---------------------------------------------------------------------
+
+def find_repeat_priors(tickets: list[Ticket], days: int) -> dict[int, int]:
+    """ticket id -> the earlier ticket it repeats: the latest ticket on the same appliance
+    and fault category completed as fixed within `days` before this one was opened.
+    A ticket already linked keeps its link. One query for any number of tickets."""
+    priors = {t.id: t.repeat_of_id for t in tickets if t.repeat_of_id}
+    todo = [t for t in tickets if not t.repeat_of_id and t.created_at is not None]
+    if not todo:
+        return priors
+    window = timedelta(days=days)
+    fixed = exists().where(Visit.ticket_id == Ticket.id, Visit.resolution == "fixed")
+    rows = db.session.execute(
+        db.select(Ticket.id, Ticket.appliance_id, Ticket.fault_category, Ticket.completed_at).where(
+            Ticket.appliance_id.in_({t.appliance_id for t in todo}), Ticket.status == "completed",
+            Ticket.completed_at >= min(t.created_at for t in todo) - window, fixed)
+    ).all()
+    by_appliance: dict[int, list] = {}
+    for row in rows:
+        by_appliance.setdefault(row.appliance_id, []).append(row)
+    for ticket in todo:
+        candidates = [
+            r for r in by_appliance.get(ticket.appliance_id, ())
+            if r.id != ticket.id and r.fault_category == ticket.fault_category
+            and ticket.created_at - window <= r.completed_at <= ticket.created_at
+        ]
+        if candidates:
+            priors[ticket.id] = max(candidates, key=lambda r: (r.completed_at, r.id)).id
+    return priors
+
+
+def mark_repeat_repair(ticket: Ticket, days: int) -> Ticket | None:
+    """Link a repeat repair to the ticket it repeats; returns that ticket when newly linked."""
+    if ticket.repeat_of_id is not None:
+        return None
+    prior_id = find_repeat_priors([ticket], days).get(ticket.id)
+    if prior_id is None:
+        return None
+    ticket.repeat_of_id = prior_id
+    return db.session.get(Ticket, prior_id)
+
+
+def open_repeats_of(ticket: Ticket, days: int) -> list[int]:
+    """Open tickets opened after this one was completed, on the same appliance and fault:
+    their price lists change now (a completion may sync after they were pulled)."""
+    if ticket.status != "completed" or ticket.completed_at is None:
+        return []
+    return list(db.session.execute(
+        db.select(Ticket.id).where(
+            Ticket.appliance_id == ticket.appliance_id, Ticket.fault_category == ticket.fault_category,
+            Ticket.id != ticket.id, Ticket.repeat_of_id.is_(None),
+            Ticket.status.in_(("new", "assigned", "in_progress", "pending")),
+            Ticket.created_at >= ticket.completed_at,
+            Ticket.created_at <= ticket.completed_at + timedelta(days=days))
+    ).scalars())
+
+
+def fee_items_for_tickets(tickets: list[Ticket], days: int) -> tuple[dict[int, list], dict[int, int]]:
+    """The price list of each ticket (as shipped in `fee_items`) and its repeat links."""
+    priors = find_repeat_priors(tickets, days)
+    cache: dict[tuple[str, str, str], list] = {}
+    items: dict[int, list] = {}
+    for ticket in tickets:
+        key = (ticket.appliance.category, ticket.appliance.brand, ticket.customer.region)
+        if key not in cache:
+            cache[key] = fee_items_for(*key)
+        items[ticket.id] = [_free_labour(i) for i in cache[key]] if priors.get(ticket.id) else cache[key]
+    return items, priors
 
 
 def part_line_amount(unit_price_fen: int, qty: int, source: str, charge: str) -> int:
@@ -73,6 +203,150 @@ def fee_line_amount(unit_fen: int, qty: int, *, covered: bool, override_fen: int
         return override_fen
     return 0 if covered else unit_fen * qty
 
+
+def price_fee_line(ticket: Ticket, item_code: str, qty: int, override_fen: int | None, on: date,
+                   days: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(the resolved item, the fee line's values) by the same rule the phone applies, or
+    None when the item is not in this ticket's schedule."""
+    items, _ = fee_items_for_tickets([ticket], days)
+    item = next((i for i in items[ticket.id] if i["item_code"] == item_code), None)
+    if item is None:
+        return None
+    covered = item["warranty_covered"] and in_warranty(ticket.appliance, on)
+    overridden = override_fen is not None
+    if overridden:
+        charge = "paid"
+    elif item["price_basis"] == "repeat_repair":
+        charge = "repeat"  # free because the earlier repair did not hold; nobody is claimed
+    elif covered:
+        charge = "warranty"
+    else:
+        charge = "paid"
+    amount = fee_line_amount(item["unit_fen"], qty, covered=covered, override_fen=override_fen)
+    values = {"item_code": item["item_code"], "qty": qty, "unit_fen": item["unit_fen"], "amount_fen": amount,
+              "overridden": overridden, "charge": charge}
+    return item, values
+
+
+# --- the warranty each fitted part carries ----------------------------------------------
+
+def part_warranties_for(appliance_ids: set[int], on: date) -> dict[int, list[dict[str, Any]]]:
+    """Live part warranties per appliance on a day: [{sku, warranty_until, ticket_id, line_id}]."""
+    if not appliance_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(PartWarranty).where(
+            PartWarranty.appliance_id.in_(appliance_ids), PartWarranty.removed_at.is_(None),
+            PartWarranty.warranty_until.is_not(None), PartWarranty.warranty_until >= on)
+        .order_by(PartWarranty.fitted_at, PartWarranty.line_id)
+    ).scalars()
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row.appliance_id, []).append({
+            "sku": row.sku, "warranty_until": row.warranty_until.isoformat(), "ticket_id": row.ticket_id,
+            "line_id": row.line_id})
+    return found
+
+
+def warranty_basis(ticket: Ticket, sku: str, on: date) -> str | None:
+    """Why a part on this ticket is covered: the appliance's warranty, or the warranty of
+    the same part fitted on an earlier ticket; None when nothing covers it."""
+    if in_warranty(ticket.appliance, on):
+        return "appliance_warranty"
+    earlier = part_warranties_for({ticket.appliance_id}, on).get(ticket.appliance_id, [])
+    if any(w["sku"] == sku and w["ticket_id"] != ticket.id for w in earlier):
+        return "part_warranty"
+    return None
+
+
+def record_part_fitted(line: PartLine, ticket: Ticket, part: Part) -> PartWarranty:
+    """The fitted part's own warranty; customer-supplied parts are not warranted."""
+    until = None
+    if line.source != "customer" and (part.warranty_months or 0) > 0:
+        until = add_months(local_day(line.at), part.warranty_months)
+    row = PartWarranty(line=line, ticket_id=ticket.id, appliance_id=ticket.appliance_id,
+                       sku=line.sku, fitted_at=line.at, warranty_until=until)
+    db.session.add(row)
+    return row
+
+
+def mark_part_removed(line_id: str, at: datetime) -> None:
+    row = db.session.get(PartWarranty, line_id)
+    if row is not None and row.removed_at is None:
+        row.removed_at = at
+
+
+# --- manufacturer claims ----------------------------------------------------------------
+
+def refresh_claims(ticket: Ticket) -> list[ClaimLine]:
+    """Rebuild the claim lines of a ticket from its covered lines (completed tickets only)."""
+    db.session.execute(db.delete(ClaimLine).where(ClaimLine.ticket_id == ticket.id))
+    if ticket.status != "completed" or ticket.completed_at is None:
+        return []
+    appliance = ticket.appliance
+    month = month_of(ticket.completed_at)
+    names = {i["item_code"]: i["name"] for i in fee_items_for(
+        appliance.category, appliance.brand, ticket.customer.region)}
+    claims = []
+    for line in ticket.part_lines:
+        if line.removed_at is not None or line.charge != "warranty" or line.source == "customer":
+            continue
+        part = db.session.get(Part, line.sku)
+        basis = warranty_basis(ticket, line.sku, local_day(line.at)) or "unverified"
+        claims.append(ClaimLine(
+            ticket_id=ticket.id, line_kind="part", line_id=line.line_id, brand=appliance.brand,
+            category=appliance.category, code=line.sku, name=part.name if part else line.sku,
+            qty=line.qty, unit_fen=line.unit_price_fen, amount_fen=line.unit_price_fen * line.qty,
+            basis=basis, month=month))
+    for line in ticket.fee_lines:
+        if line.charge != "warranty" or line.unit_fen * line.qty == 0:
+            continue
+        claims.append(ClaimLine(
+            ticket_id=ticket.id, line_kind="fee", line_id=line.line_id, brand=appliance.brand,
+            category=appliance.category, code=line.item_code,
+            name=names.get(line.item_code, line.item_code), qty=line.qty, unit_fen=line.unit_fen,
+            amount_fen=line.unit_fen * line.qty, basis="appliance_warranty", month=month))
+    db.session.add_all(claims)
+    return claims
+
+
+def claim_rows(month: str, brand: str | None = None) -> list[dict[str, Any]]:
+    """The month's claim lines with their ticket and appliance, ordered for the report."""
+    query = (
+        db.select(ClaimLine, Ticket.number, Ticket.completed_at, Appliance.model, Appliance.serial,
+                  Appliance.purchase_date, Customer.name.label("customer"))
+        .join(Ticket, Ticket.id == ClaimLine.ticket_id)
+        .join(Appliance, Appliance.id == Ticket.appliance_id)
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .where(ClaimLine.month == month)
+        .order_by(ClaimLine.brand, Ticket.completed_at, ClaimLine.line_kind, ClaimLine.line_id)
+    )
+    if brand:
+        query = query.where(ClaimLine.brand == brand)
+    return [{
+        "brand": c.brand, "category": c.category, "ticket_id": c.ticket_id, "ticket_number": number,
+        "completed_at": completed_at, "customer": customer, "model": model, "serial": serial,
+        "purchase_date": purchase_date, "line_kind": c.line_kind, "line_id": c.line_id,
+        "code": c.code, "name": c.name, "qty": c.qty, "unit_fen": c.unit_fen,
+        "amount_fen": c.amount_fen, "basis": c.basis,
+    } for c, number, completed_at, model, serial, purchase_date, customer in db.session.execute(query)]
+
+
+def claim_report(month: str, brand: str | None = None) -> dict[str, Any]:
+    rows = claim_rows(month, brand)
+    brands: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = brands.setdefault(row["brand"], {"brand": row["brand"], "lines": 0, "tickets": set(),
+                                                 "amount_fen": 0})
+        entry["lines"] += 1
+        entry["tickets"].add(row["ticket_id"])
+        entry["amount_fen"] += row["amount_fen"]
+    totals = [{**b, "tickets": len(b["tickets"])} for b in sorted(brands.values(), key=lambda b: b["brand"])]
+    return {"month": month, "brands": totals, "lines": rows,
+            "amount_fen": sum(r["amount_fen"] for r in rows)}
+
+
+# --- the signed summary -----------------------------------------------------------------
 
 def summary_of(ticket_id: int, parts: list[dict], fees: list[dict]) -> dict[str, Any]:
     """The signed summary (DESIGN.md): lines sorted by line_id, amounts as paid."""
@@ -94,5 +368,33 @@ def summary_hash(summary: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(summary)).hexdigest()
 
 
+def ticket_summary(ticket: Ticket) -> dict[str, Any]:
+    parts = [{"line_id": p.line_id, "sku": p.sku, "qty": p.qty, "charge": p.charge,
+              "amount_fen": p.amount_fen} for p in ticket.part_lines if p.removed_at is None]
+    fees = [{"line_id": f.line_id, "item_code": f.item_code, "qty": f.qty,
+             "amount_fen": f.amount_fen} for f in ticket.fee_lines]
+    return summary_of(ticket.id, parts, fees)
+
+
 def today_in(at: datetime) -> date:
     return at.date()
+
+
+def published_schedule(category: str | None = None) -> list[dict[str, Any]]:
+    """Every row of the fee schedule, for the page the customer reads."""
+    query = db.select(FeeItem).order_by(FeeItem.category, FeeItem.item_code, FeeItem.difficulty,
+                                        FeeItem.brand.is_not(None), FeeItem.brand,
+                                        FeeItem.region.is_not(None), FeeItem.region)
+    if category:
+        query = query.where(FeeItem.category == category)
+    return [{"item_code": resolved_code(r.item_code, r.difficulty or 1), "name": r.name,
+             "name_en": r.name_en, "kind": r.kind, "category": r.category, "brand": r.brand,
+             "region": r.region, "difficulty": r.difficulty, "amount_fen": r.amount_fen,
+             "warranty_covered": r.warranty_covered} for r in db.session.execute(query).scalars()]
+
+
+def card_terms() -> list[dict[str, Any]]:
+    rows = db.session.execute(db.select(WarrantyCardTerm).order_by(
+        WarrantyCardTerm.brand, WarrantyCardTerm.category, WarrantyCardTerm.item_code)).scalars()
+    return [{"brand": r.brand, "category": r.category, "item_code": r.item_code,
+             "unit_fen": r.unit_fen, "note": r.note} for r in rows]

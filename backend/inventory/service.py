@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func
@@ -11,7 +11,23 @@ from backend.audit import Actor, record_audit
 from backend.catalog.models import Part
 from backend.db import db
 from backend.errors import DomainError, NotFound
-from backend.inventory.models import MOVE_REASONS, StockLevel, StockLocation, StockMove
+from backend.fees.periods import local_day
+from backend.inventory.models import (
+    MOVE_REASONS,
+    POSITIONS,
+    ApprovalRule,
+    ApproverPosition,
+    Requisition,
+    RequisitionApproval,
+    RequisitionLine,
+    StockLevel,
+    StockLocation,
+    StockMove,
+    Stocktake,
+    StocktakeLine,
+)
+from backend.people.models import User
+from backend.tickets.models import OldPart, Ticket
 
 SINGLETON_LOCATIONS = ("warehouse", "customer", "manufacturer", "scrap")
 
@@ -120,3 +136,436 @@ def ledger_levels(location: StockLocation) -> dict[str, int]:
     for sku, qty in outgoing:
         levels[sku] = levels.get(sku, 0) - int(qty)
     return levels
+
+
+def reconcile_levels() -> list[dict]:
+    """Every cached level that differs from the sum of the ledger's moves (should be none)."""
+    incoming = db.select(StockMove.to_location_id.label("location_id"), StockMove.sku,
+                         func.sum(StockMove.qty).label("qty")).where(
+        StockMove.to_location_id.is_not(None)).group_by(StockMove.to_location_id, StockMove.sku)
+    outgoing = db.select(StockMove.from_location_id.label("location_id"), StockMove.sku,
+                         func.sum(StockMove.qty).label("qty")).where(
+        StockMove.from_location_id.is_not(None)).group_by(StockMove.from_location_id, StockMove.sku)
+    ledger: dict[tuple[int, str], int] = {}
+    for row in db.session.execute(incoming):
+        ledger[(row.location_id, row.sku)] = ledger.get((row.location_id, row.sku), 0) + int(row.qty)
+    for row in db.session.execute(outgoing):
+        ledger[(row.location_id, row.sku)] = ledger.get((row.location_id, row.sku), 0) - int(row.qty)
+    cached = {(r.location_id, r.sku): r.qty for r in db.session.execute(
+        db.select(StockLevel.location_id, StockLevel.sku, StockLevel.qty))}
+    codes = dict(db.session.execute(db.select(StockLocation.id, StockLocation.code)).all())
+    return [{"location": codes.get(location_id), "sku": sku, "cached": cached.get((location_id, sku), 0),
+             "ledger": ledger.get((location_id, sku), 0)}
+            for location_id, sku in sorted(ledger.keys() | cached.keys())
+            if cached.get((location_id, sku), 0) != ledger.get((location_id, sku), 0)]
+
+
+def list_moves(*, location: StockLocation | None = None, sku: str | None = None, reason: str | None = None,
+               start: datetime | None = None, end: datetime | None = None, limit: int | None = 500,
+               offset: int = 0) -> list[dict]:
+    """The ledger, newest first: who moved what from where to where, why, and the reference."""
+    from_location = db.aliased(StockLocation)
+    to_location = db.aliased(StockLocation)
+    query = (
+        db.select(StockMove, from_location.code, to_location.code, User.username, Part.name)
+        .outerjoin(from_location, from_location.id == StockMove.from_location_id)
+        .outerjoin(to_location, to_location.id == StockMove.to_location_id)
+        .outerjoin(User, User.id == StockMove.actor_id)
+        .join(Part, Part.sku == StockMove.sku)
+        .order_by(StockMove.at.desc(), StockMove.id.desc())
+    )
+    if location is not None:
+        query = query.where((StockMove.from_location_id == location.id)
+                            | (StockMove.to_location_id == location.id))
+    if sku:
+        query = query.where(StockMove.sku == sku)
+    if reason:
+        query = query.where(StockMove.reason == reason)
+    if start is not None:
+        query = query.where(StockMove.at >= start)
+    if end is not None:
+        query = query.where(StockMove.at < end)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [{"id": m.id, "at": m.at, "sku": m.sku, "name": name, "qty": m.qty, "from": src, "to": dst,
+             "reason": m.reason, "ref": m.ref, "note": m.note, "actor": who, "device_id": m.device_id}
+            for m, src, dst, who, name in db.session.execute(query)]
+
+
+# --- low stock --------------------------------------------------------------------------
+
+def set_threshold(actor: Actor, location: StockLocation, sku: str, threshold: int | None,
+                  at: datetime) -> StockLevel:
+    if db.session.get(Part, sku) is None:
+        raise NotFound(_("Part %(sku)s", sku=sku))
+    level = db.session.get(StockLevel, (location.id, sku))
+    if level is None:
+        # A level row with no moves yet: zero, which is what the ledger says too.
+        level = StockLevel(location_id=location.id, sku=sku, qty=0)
+        db.session.add(level)
+    before = level.low_threshold
+    level.low_threshold = threshold
+    db.session.flush()
+    record_audit(actor, entity="stock_threshold", entity_id=f"{location.code}:{sku}", action="set", at=at,
+                 before={"low_threshold": before}, after={"low_threshold": threshold})
+    return level
+
+
+def low_stock() -> list[dict]:
+    rows = db.session.execute(
+        db.select(StockLocation.code, StockLocation.kind, StockLevel.sku, Part.name, StockLevel.qty,
+                  StockLevel.low_threshold)
+        .join(StockLocation, StockLocation.id == StockLevel.location_id)
+        .join(Part, Part.sku == StockLevel.sku)
+        .where(StockLevel.low_threshold.is_not(None), StockLevel.qty <= StockLevel.low_threshold)
+        .order_by(StockLocation.code, StockLevel.sku)
+    )
+    return [{"location": r.code, "location_kind": r.kind, "sku": r.sku, "name": r.name, "qty": r.qty,
+             "low_threshold": r.low_threshold, "shortfall": r.low_threshold - r.qty + 1} for r in rows]
+
+
+# --- requisitions: warehouse -> van, approved by value ----------------------------------
+
+# The seed manual: up to ¥500 the service centre head signs, up to ¥2,000 the quality
+# manager, above that both the VP of service and the VP of supply. Replaced by the rows
+# of approval_rules when there are any.
+DEFAULT_APPROVAL_RULES = ((50_000, ("service_head",)), (200_000, ("quality_manager",)),
+                          (None, ("service_vp", "supply_vp")))
+
+
+def approval_rules() -> list[dict]:
+    rows = list(db.session.execute(db.select(ApprovalRule)).scalars())
+    if not rows:
+        return [{"max_fen": m, "positions": list(p)} for m, p in DEFAULT_APPROVAL_RULES]
+    rows.sort(key=lambda r: (r.max_fen is None, r.max_fen or 0))
+    return [{"max_fen": r.max_fen, "positions": list(r.positions)} for r in rows]
+
+
+def set_approval_rules(actor: Actor, rules: list[dict], at: datetime) -> list[dict]:
+    unknown = {p for r in rules for p in r["positions"]} - set(POSITIONS)
+    if unknown:
+        raise DomainError("unknown_position",
+                          _("Unknown positions: %(names)s", names=", ".join(sorted(unknown))))
+    if not rules or sum(1 for r in rules if r["max_fen"] is None) != 1:
+        raise DomainError("invalid_rules", _("Exactly one rule must have no upper limit"))
+    before = approval_rules()
+    db.session.execute(db.delete(ApprovalRule))
+    db.session.add_all(ApprovalRule(max_fen=r["max_fen"], positions=list(r["positions"])) for r in rules)
+    db.session.flush()
+    record_audit(actor, entity="approval_rules", entity_id="requisitions", action="set", at=at,
+                 before={"rules": before}, after={"rules": approval_rules()})
+    return approval_rules()
+
+
+def required_positions(value_fen: int) -> list[str]:
+    for rule in approval_rules():
+        if rule["max_fen"] is None or value_fen <= rule["max_fen"]:
+            return rule["positions"]
+    return []  # unreachable: one rule has no limit
+
+
+def assign_position(actor: Actor, user: User, position: str, at: datetime) -> None:
+    if position not in POSITIONS:
+        raise DomainError("unknown_position", _("Unknown position %(name)s", name=position))
+    exists_ = db.session.execute(db.select(ApproverPosition).where(
+        ApproverPosition.user_id == user.id, ApproverPosition.position == position)).scalar_one_or_none()
+    if exists_ is None:
+        db.session.add(ApproverPosition(user_id=user.id, position=position))
+        db.session.flush()
+        record_audit(actor, entity="approver_position", entity_id=user.username, action="assign", at=at,
+                     after={"position": position})
+
+
+def positions_of(user_id: int) -> set[str]:
+    return set(db.session.execute(
+        db.select(ApproverPosition.position).where(ApproverPosition.user_id == user_id)).scalars())
+
+
+def create_requisition(actor: Actor, technician: User, lines: list[dict], note: str | None,
+                       at: datetime) -> Requisition:
+    if technician.role != "technician":
+        raise DomainError("not_a_technician", _("%(name)s is not a technician", name=technician.username))
+    merged: dict[str, int] = {}
+    for line in lines:
+        merged[line["sku"]] = merged.get(line["sku"], 0) + line["qty"]
+    parts = {p.sku: p for p in db.session.execute(db.select(Part).where(Part.sku.in_(merged))).scalars()}
+    missing = sorted(set(merged) - set(parts))
+    if missing:
+        raise NotFound(_("Part %(sku)s", sku=", ".join(missing)))
+    value = sum(parts[sku].price_fen * qty for sku, qty in merged.items())
+    requisition = Requisition(
+        number=f"tmp-{at.timestamp()}-{technician.id}", technician_id=technician.id,
+        van_location_id=van_of(technician.id, technician.username).id, status="pending", value_fen=value,
+        required_positions=required_positions(value), note=note, requested_by_id=actor.user_id, created_at=at)
+    db.session.add(requisition)
+    db.session.flush()
+    requisition.number = f"RQ{local_day(at):%y%m%d}-{requisition.id:05d}"
+    for sku, qty in sorted(merged.items()):
+        requisition.lines.append(RequisitionLine(sku=sku, qty=qty, unit_fen=parts[sku].price_fen))
+    db.session.flush()
+    record_audit(actor, entity="requisition", entity_id=requisition.number, action="create", at=at,
+                 after={"technician": technician.username, "value_fen": value,
+                        "lines": [{"sku": s, "qty": q} for s, q in sorted(merged.items())],
+                        "required_positions": requisition.required_positions})
+    return requisition
+
+
+def get_requisition(requisition_id: int) -> Requisition:
+    requisition = db.session.get(Requisition, requisition_id)
+    if requisition is None:
+        raise NotFound(_("Requisition %(id)s", id=requisition_id))
+    return requisition
+
+
+def decide_requisition(actor: Actor, requisition: Requisition, approve: bool, note: str | None,
+                       at: datetime) -> Requisition:
+    """An approver signs for the positions they hold that the requisition still needs.
+    Any required approver may reject; it is approved once every position has signed."""
+    if requisition.status != "pending":
+        raise DomainError("requisition_decided", _("This requisition is already %(status)s",
+                                                   status=requisition.status), 409)
+    signed = {a.position for a in requisition.approvals if a.decision == "approved"}
+    mine = sorted((positions_of(actor.user_id) & set(requisition.required_positions)) - signed)
+    if not mine:
+        needed = ", ".join(POSITIONS[p][0] for p in requisition.required_positions if p not in signed)
+        raise DomainError("forbidden", _("This requisition needs the signature of: %(who)s", who=needed), 403)
+    decision = "approved" if approve else "rejected"
+    for position in mine:
+        requisition.approvals.append(RequisitionApproval(user_id=actor.user_id, position=position,
+                                                         decision=decision, note=note, at=at))
+    if not approve:
+        requisition.status, requisition.decided_at = "rejected", at
+    elif signed | set(mine) >= set(requisition.required_positions):
+        requisition.status, requisition.decided_at = "approved", at
+    db.session.flush()
+    record_audit(actor, entity="requisition", entity_id=requisition.number, action=decision, at=at,
+                 after={"positions": mine, "status": requisition.status, "note": note})
+    return requisition
+
+
+def issue_requisition(actor: Actor, requisition: Requisition, at: datetime) -> Requisition:
+    """The warehouse hands the approved parts over: one transfer move per line."""
+    if requisition.status != "approved":
+        raise DomainError("requisition_not_approved", _("Only an approved requisition can be issued"), 409)
+    warehouse = location_by_code("warehouse")
+    van = db.session.get(StockLocation, requisition.van_location_id)
+    for line in requisition.lines:
+        move_stock(actor, sku=line.sku, qty=line.qty, from_location=warehouse, to_location=van,
+                   reason="transfer", ref=requisition.number, at=at)
+    requisition.status, requisition.issued_at, requisition.issued_by_id = "issued", at, actor.user_id
+    db.session.flush()
+    record_audit(actor, entity="requisition", entity_id=requisition.number, action="issue", at=at,
+                 after={"status": "issued"})
+    return requisition
+
+
+def requisition_view(requisition: Requisition) -> dict:
+    names = dict(db.session.execute(db.select(User.id, User.username)).all())
+    parts = dict(db.session.execute(db.select(Part.sku, Part.name).where(
+        Part.sku.in_([line.sku for line in requisition.lines]))).all())
+    signed = {a.position for a in requisition.approvals if a.decision == "approved"}
+    return {
+        "id": requisition.id, "number": requisition.number, "status": requisition.status,
+        "technician": names.get(requisition.technician_id), "value_fen": requisition.value_fen,
+        "required_positions": list(requisition.required_positions),
+        "waiting_for": [p for p in requisition.required_positions if p not in signed]
+        if requisition.status == "pending" else [],
+        "note": requisition.note, "requested_by": names.get(requisition.requested_by_id),
+        "created_at": requisition.created_at, "decided_at": requisition.decided_at,
+        "issued_at": requisition.issued_at, "issued_by": names.get(requisition.issued_by_id),
+        "lines": [{"sku": line.sku, "name": parts.get(line.sku), "qty": line.qty, "unit_fen": line.unit_fen,
+                   "amount_fen": line.unit_fen * line.qty} for line in requisition.lines],
+        "approvals": [{"user": names.get(a.user_id), "position": a.position, "decision": a.decision,
+                       "note": a.note, "at": a.at} for a in requisition.approvals],
+    }
+
+
+def list_requisitions(status: str | None = None, technician_id: int | None = None) -> list[Requisition]:
+    query = db.select(Requisition).order_by(Requisition.created_at.desc(), Requisition.id.desc())
+    if status:
+        query = query.where(Requisition.status == status)
+    if technician_id is not None:
+        query = query.where(Requisition.technician_id == technician_id)
+    return list(db.session.execute(query).scalars())
+
+
+# --- old parts: collected on site, tracked until returned -------------------------------
+
+def old_parts(now: datetime, limit_days: int, *, status: str = "held",
+              technician_id: int | None = None) -> list[dict]:
+    """Old parts by status: held (not returned yet), overdue (held past the limit), returned, all."""
+    query = (db.select(OldPart, Ticket.number, User.username, Part.name)
+             .join(Ticket, Ticket.id == OldPart.ticket_id)
+             .outerjoin(User, User.id == OldPart.technician_id)
+             .join(Part, Part.sku == OldPart.sku)
+             .order_by(OldPart.collected_at, OldPart.line_id))
+    deadline = now - timedelta(days=limit_days)
+    if status in ("held", "overdue"):
+        query = query.where(OldPart.returned_at.is_(None))
+    if status == "overdue":
+        query = query.where(OldPart.collected_at < deadline)
+    if status == "returned":
+        query = query.where(OldPart.returned_at.is_not(None))
+    if technician_id is not None:
+        query = query.where(OldPart.technician_id == technician_id)
+    rows = []
+    for old, number, username, name in db.session.execute(query):
+        due = old.collected_at + timedelta(days=limit_days)
+        rows.append({
+            "line_id": old.line_id, "ticket_id": old.ticket_id, "ticket_number": number, "sku": old.sku,
+            "name": name, "qty": old.qty, "technician": username, "collected_at": old.collected_at,
+            "due_at": due, "returned_at": old.returned_at,
+            "days_held": ((old.returned_at or now) - old.collected_at).days,
+            "overdue": old.returned_at is None and now > due,
+        })
+    return rows
+
+
+def return_old_part(actor: Actor, line_id: str, to: str, note: str | None, at: datetime) -> OldPart:
+    """An old part handed in: to the manufacturer (return_old) or scrapped. It leaves the
+    customer location, where the part that replaced it was booked."""
+    old = db.session.get(OldPart, line_id)
+    if old is None:
+        raise NotFound(_("Old part %(id)s", id=line_id))
+    if old.returned_at is not None:
+        raise DomainError("already_returned", _("This old part was already returned"), 409)
+    if to not in ("manufacturer", "scrap"):
+        raise DomainError("validation_error", _("Old parts go to the manufacturer or to scrap"))
+    move_stock(actor, sku=old.sku, qty=old.qty, from_location=location_by_code("customer"),
+               to_location=location_by_code(to), reason="return_old" if to == "manufacturer" else "scrap",
+               ref=f"old_part:{old.line_id}", note=note, at=at)
+    old.returned_at = at
+    db.session.flush()
+    record_audit(actor, entity="old_part", entity_id=old.line_id, ticket_id=old.ticket_id, action="return",
+                 at=at, after={"to": to, "sku": old.sku, "qty": old.qty})
+    return old
+
+
+# --- stocktake --------------------------------------------------------------------------
+
+def open_stocktake(actor: Actor, location: StockLocation, note: str | None, at: datetime) -> Stocktake:
+    """A count sheet: every SKU the location holds or has held, with its book quantity."""
+    already = db.session.execute(db.select(Stocktake.id).where(
+        Stocktake.location_id == location.id, Stocktake.status == "open")).first()
+    if already is not None:
+        raise DomainError("stocktake_open", _("This location already has an open stocktake"), 409)
+    stocktake = Stocktake(location_id=location.id, status="open", note=note, created_by_id=actor.user_id,
+                          created_at=at)
+    db.session.add(stocktake)
+    db.session.flush()
+    book = ledger_levels(location)
+    held = db.select(StockLevel.sku).where(StockLevel.location_id == location.id)
+    for sku in db.session.execute(held).scalars():
+        book.setdefault(sku, 0)
+    for sku in sorted(book):
+        stocktake.lines.append(StocktakeLine(sku=sku, book_qty=book[sku]))
+    db.session.flush()
+    record_audit(actor, entity="stocktake", entity_id=stocktake.id, action="open", at=at,
+                 after={"location": location.code, "lines": len(book)})
+    return stocktake
+
+
+def get_stocktake(stocktake_id: int) -> Stocktake:
+    stocktake = db.session.get(Stocktake, stocktake_id)
+    if stocktake is None:
+        raise NotFound(_("Stocktake %(id)s", id=stocktake_id))
+    return stocktake
+
+
+def record_counts(actor: Actor, stocktake: Stocktake, counts: list[dict], at: datetime) -> Stocktake:
+    if stocktake.status != "open":
+        raise DomainError("stocktake_closed", _("This stocktake is %(status)s", status=stocktake.status), 409)
+    lines = {line.sku: line for line in stocktake.lines}
+    for count in counts:
+        line = lines.get(count["sku"])
+        if line is None:
+            if db.session.get(Part, count["sku"]) is None:
+                raise NotFound(_("Part %(sku)s", sku=count["sku"]))
+            # Found on the shelf but not on the sheet.
+            line = StocktakeLine(sku=count["sku"], book_qty=0)
+            stocktake.lines.append(line)
+            lines[line.sku] = line
+        line.counted_qty = count["counted_qty"]
+    db.session.flush()
+    record_audit(actor, entity="stocktake", entity_id=stocktake.id, action="count", at=at,
+                 after={"counts": [{"sku": c["sku"], "counted_qty": c["counted_qty"]} for c in counts]})
+    return stocktake
+
+
+def post_stocktake(actor: Actor, stocktake: Stocktake, at: datetime) -> Stocktake:
+    """Each counted line's difference from the ledger becomes a stocktake_adjust move;
+    lines left uncounted change nothing."""
+    if stocktake.status != "open":
+        raise DomainError("stocktake_closed", _("This stocktake is %(status)s", status=stocktake.status), 409)
+    location = db.session.get(StockLocation, stocktake.location_id)
+    ref = f"ST-{stocktake.id}"
+    for line in stocktake.lines:
+        if line.counted_qty is None:
+            continue
+        diff = line.counted_qty - level_of(location, line.sku)
+        line.posted_diff = diff
+        if diff > 0:
+            move_stock(actor, sku=line.sku, qty=diff, from_location=None, to_location=location,
+                       reason="stocktake_adjust", ref=ref, note="gain", at=at)
+        elif diff < 0:
+            move_stock(actor, sku=line.sku, qty=-diff, from_location=location, to_location=None,
+                       reason="stocktake_adjust", ref=ref, note="loss", at=at)
+    stocktake.status, stocktake.posted_at, stocktake.posted_by_id = "posted", at, actor.user_id
+    db.session.flush()
+    record_audit(actor, entity="stocktake", entity_id=stocktake.id, action="post", at=at,
+                 after={"gains": sum(max(0, line.posted_diff or 0) for line in stocktake.lines),
+                        "losses": sum(max(0, -(line.posted_diff or 0)) for line in stocktake.lines)})
+    return stocktake
+
+
+def stocktake_view(stocktake: Stocktake) -> dict:
+    location = db.session.get(StockLocation, stocktake.location_id)
+    names = dict(db.session.execute(db.select(Part.sku, Part.name).where(
+        Part.sku.in_([line.sku for line in stocktake.lines]))).all())
+    return {
+        "id": stocktake.id, "location": location.code, "status": stocktake.status, "note": stocktake.note,
+        "created_at": stocktake.created_at, "posted_at": stocktake.posted_at,
+        "lines": [{"sku": line.sku, "name": names.get(line.sku), "book_qty": line.book_qty,
+                   "counted_qty": line.counted_qty,
+                   "difference": None if line.counted_qty is None else line.counted_qty - line.book_qty,
+                   "posted_diff": line.posted_diff} for line in stocktake.lines],
+    }
+
+
+# --- per technician: borrowed, consumed, returned, still held ---------------------------
+
+def technician_stock(user: User, old_part_days: int, now: datetime) -> dict:
+    """What a technician's van took in and gave out, per SKU, from the ledger alone."""
+    van = van_of(user.id, user.username)
+    rows = db.session.execute(
+        db.select(StockMove.sku, StockMove.reason, StockMove.from_location_id, StockMove.to_location_id,
+                  func.sum(StockMove.qty))
+        .where((StockMove.from_location_id == van.id) | (StockMove.to_location_id == van.id))
+        .group_by(StockMove.sku, StockMove.reason, StockMove.from_location_id, StockMove.to_location_id)
+    ).all()
+    per_sku: dict[str, dict[str, int]] = {}
+    for sku, reason, _src, dst, qty in rows:
+        entry = per_sku.setdefault(sku, {"borrowed": 0, "consumed": 0, "returned": 0, "adjusted": 0})
+        qty = int(qty)
+        incoming = dst == van.id
+        if reason in ("consume", "unconsume"):
+            entry["consumed"] += -qty if incoming else qty
+        elif reason == "stocktake_adjust":
+            entry["adjusted"] += qty if incoming else -qty
+        elif incoming:
+            entry["borrowed"] += qty
+        else:
+            entry["returned"] += qty
+    names = dict(db.session.execute(db.select(Part.sku, Part.name).where(Part.sku.in_(per_sku))).all())
+    lines = []
+    for sku in sorted(per_sku):
+        e = per_sku[sku]
+        lines.append({"sku": sku, "name": names.get(sku), **e,
+                      "held": e["borrowed"] - e["consumed"] - e["returned"] + e["adjusted"],
+                      "level": level_of(van, sku)})
+    held_old = old_parts(now, old_part_days, status="held", technician_id=user.id)
+    return {"technician": user.username, "location": van.code, "parts": lines,
+            "totals": {k: sum(line[k] for line in lines)
+                       for k in ("borrowed", "consumed", "returned", "held")},
+            "old_parts_held": held_old,
+            "old_parts_overdue": sum(1 for o in held_old if o["overdue"])}

@@ -17,15 +17,19 @@ from marshmallow import Schema
 
 from backend.audit import Actor, record_audit
 from backend.catalog.models import Part
+from backend.commission import hooks
 from backend.db import db
 from backend.fees.service import (
-    fee_items_for,
-    fee_line_amount,
-    in_warranty,
+    mark_part_removed,
+    mark_repeat_repair,
     part_line_amount,
+    price_fee_line,
+    record_part_fitted,
     summary_hash,
     summary_of,
+    warranty_basis,
 )
+from backend.fees.settings import repeat_repair_days
 from backend.inventory.models import StockLevel
 from backend.inventory.service import location_by_code, move_stock, van_of
 from backend.people.models import User
@@ -217,6 +221,11 @@ def use_part(ctx: MutationContext, args: dict[str, Any]) -> None:
         technician_id=ctx.actor.user_id, device_id=ctx.actor.device_id, at=ctx.corrected_at,
     )
     ctx.ticket.part_lines.append(line)  # cascades into the session
+    if args["charge"] == "warranty" and args["source"] != "customer" and warranty_basis(
+            ctx.ticket, part.sku, local_date(ctx.corrected_at)) is None:
+        # Decided at the door and kept; the office checks what covers it.
+        ctx.flag("warranty_unverified", line_id=line.line_id, sku=part.sku)
+    record_part_fitted(line, ctx.ticket, part)
     source = _stock_source(ctx, args["source"])
     if source is not None:
         move_stock(ctx.actor, sku=part.sku, qty=args["qty"], from_location=source,
@@ -229,6 +238,7 @@ def use_part(ctx: MutationContext, args: dict[str, Any]) -> None:
     ctx.audit("part_line", line.line_id, "part.use", after={
         "sku": part.sku, "qty": line.qty, "source": line.source, "charge": line.charge,
         "amount_fen": line.amount_fen})
+    hooks.ticket_changed(ctx.ticket, ctx.now, ctx.actor)
 
 
 def _level(location_id: int, sku: str) -> int:
@@ -244,6 +254,7 @@ def remove_part(ctx: MutationContext, args: dict[str, Any]) -> None:
     if line.removed_at is not None:
         return
     line.removed_at = ctx.corrected_at
+    mark_part_removed(line.line_id, ctx.corrected_at)
     if line.source != "customer":
         # The part goes back where it came from: the van of whoever fitted it, or the warehouse.
         if line.source == "van":
@@ -255,6 +266,7 @@ def remove_part(ctx: MutationContext, args: dict[str, Any]) -> None:
                    ref=f"ticket:{ctx.ticket.id}:line:{line.line_id}", at=ctx.corrected_at)
     recompute_total(ctx.ticket)
     ctx.audit("part_line", line.line_id, "part.remove", before={"sku": line.sku, "qty": line.qty})
+    hooks.ticket_changed(ctx.ticket, ctx.now, ctx.actor)
 
 
 def _username(user_id: int | None) -> str:
@@ -276,17 +288,14 @@ def collect_old_part(ctx: MutationContext, args: dict[str, Any]) -> None:
 @handles("fee.set", protocol.FeeSetArgs())
 def set_fee(ctx: MutationContext, args: dict[str, Any]) -> None:
     ticket = ctx.ticket
-    items = {i["item_code"]: i for i in fee_items_for(
-        ticket.appliance.category, ticket.appliance.brand, ticket.customer.region)}
-    item = items.get(args["item_code"])
-    if item is None:
+    _link_repeat_repair(ctx)
+    priced = price_fee_line(ticket, args["item_code"], args["qty"], args["amount_fen"],
+                            local_date(ctx.corrected_at), repeat_repair_days())
+    if priced is None:
         raise Rejected("unknown_fee_item", _("Fee item %(code)s is not in the schedule for this appliance",
                                              code=args["item_code"]))
-    covered = item["warranty_covered"] and in_warranty(ticket.appliance, local_date(ctx.corrected_at))
-    amount = fee_line_amount(item["unit_fen"], args["qty"], covered=covered, override_fen=args["amount_fen"])
-    values = {"item_code": item["item_code"], "qty": args["qty"], "unit_fen": item["unit_fen"],
-              "amount_fen": amount, "overridden": args["amount_fen"] is not None,
-              "charge": "warranty" if covered and args["amount_fen"] is None else "paid"}
+    item, values = priced
+    amount = values["amount_fen"]
     line = db.session.get(FeeLine, args["line_id"])
     if line is not None and line.ticket_id != ticket.id:
         raise Rejected("line_conflict", _("This line id belongs to another ticket"))
@@ -308,6 +317,13 @@ def set_fee(ctx: MutationContext, args: dict[str, Any]) -> None:
         ctx.flag("price_override", line_id=line.line_id, item_code=item["item_code"],
                  schedule_fen=item["unit_fen"] * args["qty"], typed_fen=amount)
     recompute_total(ticket)
+    hooks.ticket_changed(ticket, ctx.now, ctx.actor)
+
+
+def _link_repeat_repair(ctx: MutationContext) -> None:
+    prior = mark_repeat_repair(ctx.ticket, repeat_repair_days())
+    if prior is not None:
+        ctx.flag("repeat_repair", repeat_of=prior.id, number=prior.number)
 
 
 def current_summary_hash(ticket: Ticket) -> str:
@@ -363,6 +379,9 @@ def complete_work(ctx: MutationContext, args: dict[str, Any]) -> None:
             ticket.status = "pending"
     ctx.audit("ticket", ticket.id, "work.complete", before=before,
               after={"status": ticket.status, "resolution": args["resolution"], "visit_id": visit.id})
+    prior = hooks.ticket_completed(ticket, ctx.actor.user_id, ctx.now, ctx.actor, repeat_repair_days())
+    if prior is not None:
+        ctx.flag("repeat_repair", repeat_of=prior.id, number=prior.number)
 
 
 @handles("payment.record", protocol.PaymentArgs())
@@ -393,11 +412,20 @@ def record_rating(ctx: MutationContext, args: dict[str, Any]) -> None:
         ctx.audit("rating", ctx.ticket.id, "rating.record", before=before, after=args)
     else:
         ctx.audit("rating", ctx.ticket.id, "rating.record.superseded", after=args)
+        return
+    hooks.ticket_changed(ctx.ticket, ctx.now, ctx.actor)
 
 
 @handles("photo.attach", protocol.PhotoArgs())
 def attach_photo(ctx: MutationContext, args: dict[str, Any]) -> None:
     _require_blob(args["blob"])
+    existing = db.session.execute(
+        db.select(Photo).where(Photo.ticket_id == ctx.ticket.id, Photo.blob_sha256 == args["blob"])
+    ).scalar_one_or_none()
+    if existing is not None:
+        # One photo per image, as the phone keeps it; a new caption replaces the old one.
+        existing.caption = args["caption"]
+        return
     db.session.add(Photo(ticket_id=ctx.ticket.id, blob_sha256=args["blob"], caption=args["caption"],
                          at=ctx.corrected_at, device_id=ctx.actor.device_id))
     ctx.audit("photo", args["blob"], "photo.attach", after={"caption": args["caption"]})

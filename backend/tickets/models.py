@@ -15,7 +15,7 @@ OPEN_STATUSES = ("new", "assigned", "in_progress", "pending")
 FLAG_KINDS = (
     "completed_after_cancel", "reassigned_during_visit", "negative_van_stock",
     "signature_summary_mismatch", "repeat_repair", "clock_skew", "price_override",
-    "rejected_mutation",
+    "rejected_mutation", "warranty_unverified",
 )
 
 

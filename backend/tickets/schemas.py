@@ -188,6 +188,8 @@ class TicketSchema(Schema):
     old_parts = fields.List(fields.Nested(OldPartSchema))
     fees = fields.List(fields.Nested(FeeLineSchema))
     fee_items = fields.List(fields.Dict())
+    # Parts fitted on earlier tickets of this appliance and still under their own warranty.
+    part_warranties = fields.List(fields.Dict())
     signatures = fields.List(fields.Nested(SignatureSchema))
     payments = fields.List(fields.Nested(PaymentSchema))
     rating = fields.Nested(RatingSchema, allow_none=True)

@@ -18,7 +18,8 @@ from backend.audit import Actor, record_audit
 from backend.customers.models import Appliance, Customer
 from backend.db import db
 from backend.errors import DomainError, NotFound
-from backend.fees.service import fee_items_for, in_warranty, warranty_until
+from backend.fees.service import fee_items_for_tickets, in_warranty, part_warranties_for, warranty_until
+from backend.fees.settings import repeat_repair_days
 from backend.people.models import User
 from backend.people.service import find_user
 from backend.tickets.models import (
@@ -60,6 +61,11 @@ def _find_or_create_customer(data: dict[str, Any]) -> Customer:
 
 
 def _find_or_create_appliance(customer: Customer, data: dict[str, Any]) -> Appliance:
+    if data.get("id"):  # chosen by the office's caller lookup (never from the public API)
+        appliance = db.session.get(Appliance, data["id"])
+        if appliance is not None and appliance.customer_id == customer.id:
+            return appliance
+        raise NotFound(_("Appliance %(id)s of this customer", id=data["id"]))
     if data.get("serial"):
         appliance = db.session.execute(
             db.select(Appliance).where(Appliance.customer_id == customer.id,
@@ -252,13 +258,12 @@ def ticket_views(tickets: list[Ticket], now: datetime) -> list[dict[str, Any]]:
         ).scalars():
             diagnoses[row.ticket_id].append(row)
     technician_names = dict(db.session.execute(db.select(User.id, User.username)).all()) if ids else {}
-    fee_cache: dict[tuple[str, str, str], list] = {}
     today = local_date(now)
+    # The resolved price list per ticket (repeat repairs: free labour) and live part warranties.
+    fee_items, repeats = fee_items_for_tickets(tickets, repeat_repair_days())
+    part_warranties = part_warranties_for({t.appliance_id for t in tickets}, today)
     views = []
     for t in tickets:
-        key = (t.appliance.category, t.appliance.brand, t.customer.region)
-        if key not in fee_cache:
-            fee_cache[key] = fee_items_for(*key)
         appliance = t.appliance
         views.append({
             "id": t.id, "number": t.number, "status": t.status, "urgency": t.urgency,
@@ -277,12 +282,13 @@ def ticket_views(tickets: list[Ticket], now: datetime) -> list[dict[str, Any]]:
             "scheduled_start": t.scheduled_start, "scheduled_end": t.scheduled_end,
             "created_at": t.created_at, "completed_at": t.completed_at,
             "cancelled_at": t.cancelled_at, "cancel_reason": t.cancel_reason,
-            "repeat_of_id": t.repeat_of_id,
+            "repeat_of_id": repeats.get(t.id),
+            "part_warranties": [w for w in part_warranties.get(t.appliance_id, []) if w["ticket_id"] != t.id],
             "visits": [{**_visit_dict(v), "technician": technician_names.get(v.technician_id)}
                        for v in t.visits],
             "checklist": checklist[t.id], "diagnoses": diagnoses[t.id],
             "parts": live_part_lines(t), "old_parts": t.old_parts, "fees": t.fee_lines,
-            "fee_items": fee_cache[key], "signatures": t.signatures, "payments": t.payments,
+            "fee_items": fee_items[t.id], "signatures": t.signatures, "payments": t.payments,
             "rating": t.rating, "photos": t.photos, "flags": t.flags, "total_fen": t.total_fen,
         })
     return views

@@ -2,6 +2,7 @@ from flask import Blueprint, g, jsonify
 
 from backend.db import db, utcnow
 from backend.errors import Forbidden
+from backend.notify import jobs
 from backend.people.auth import current_actor, login_required
 from backend.request_args import parse_json, parse_query
 from backend.tickets import service
@@ -70,7 +71,9 @@ def assign(ticket_id: int):
     ticket = service.get_ticket(ticket_id)
     service.assign_ticket(current_actor(), ticket, data["technician"], data["scheduled_start"],
                           data["scheduled_end"], utcnow())
+    technician_id = ticket.technician_id
     db.session.commit()
+    jobs.enqueue("push.dispatch", ticket_id, technician_id)  # after the commit, never before
     return jsonify(_detail(ticket_id))
 
 

@@ -15,6 +15,8 @@ import receipt from './screens/receipt.js';
 import status from './screens/status.js';
 import { forgetDetachedPads, padsHaveStrokes } from './signature.js';
 import * as store from './store.js';
+import * as api from './api.js';
+import { refreshPushSubscription } from './push.js';
 import { isSyncing, onSync, startAutoSync, syncOnce } from './sync.js';
 import { fill, h, keepingFocus } from './ui.js';
 import { BUILD } from './version.js';
@@ -273,6 +275,10 @@ async function main() {
   await show();
   autoSync = startAutoSync({ intervalMs: 3 * 60_000 });
   registerServiceWorker();
+  // A technician who already allowed notifications re-sends the subscription (push
+  // services rotate endpoints; a new sign-in is a new device on the server). No prompt.
+  opening.then((session) => session?.token && refreshPushSubscription(api, { token: session.token }))
+    .catch(() => {});
   // Ask the browser not to evict the outbox under storage pressure.
   navigator.storage?.persist?.().catch(() => {});
 }

@@ -7,6 +7,7 @@ import { notice, section } from '../components.js';
 import { formatTime, t } from '../i18n.js';
 import { logoutStep, safeToHandOver } from '../model.js';
 import { dismissRejected } from '../outbox.js';
+import { mountPushButton } from '../push.js';
 import { pathFor } from '../route.js';
 import * as store from '../store.js';
 import { isSyncing } from '../sync.js';
@@ -89,6 +90,7 @@ export default async function status({ navigate, syncNow, session }) {
   await refresh();
   const user = session?.user;
   const persisted = await navigator.storage?.persisted?.().catch(() => null);
+  const pushSlot = h('div', { id: 'push-notifications-slot', hidden: true });
   const node = h('div', { class: 'screen status' },
     h('h1', null, t('sync.title')),
     summary,
@@ -102,9 +104,9 @@ export default async function status({ navigate, syncNow, session }) {
         h('dt', null, t('device.id')), h('dd', null, (session?.deviceId ?? '').slice(0, 8)),
         h('dt', null, t('device.storage')), h('dd', null, persisted ? t('device.storage_persistent') : t('device.storage_best_effort')),
         h('dt', null, t('device.version')), h('dd', { id: 'app-version' }, `${APP_VERSION} (${BUILD})`)),
-      // Push notifications (subscribe button) belong to their own issue: they go here,
-      // in this element, and the worker's 'push' handler goes in sw.js (see there).
-      h('div', { id: 'push-notifications-slot', hidden: true }),
+      // New-dispatch notifications: asked for only when the technician taps the button.
+      pushSlot,
       logout, logoutBox));
+  mountPushButton(pushSlot, { api, token: session?.token, t }).catch(() => {});
   return { node, title: t('sync.title'), refresh };
 }

@@ -1,0 +1,1 @@
+"""Web Push to technicians' phones: VAPID keys, subscriptions per device, sending, jobs."""
