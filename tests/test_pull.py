@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from backend.db import db, utcnow
+from backend.inventory.service import ensure_location, ledger_levels, level_of, location_by_code, move_stock
 from backend.tickets.models import Ticket
 
 pytestmark = pytest.mark.storage
@@ -243,3 +244,36 @@ def test_a_large_pull_travels_gzipped_when_the_phone_accepts_it(shop, phone, cli
     import json
 
     assert len(json.loads(gzip.decompress(response.data))["tickets"]) == 5
+
+
+def test_two_phones_taking_from_the_warehouse_at_once_both_count(app, shop, phone):
+    first, second = shop.technician("tech1"), shop.technician("tech2")
+    shop.van(first, {"CAP-35UF": 10})  # also stocks the warehouse: 10 bought, 10 sent out
+    move_stock(shop.actor, sku="CAP-35UF", qty=20, from_location=None,
+               to_location=ensure_location("warehouse", "warehouse"), reason="purchase", at=utcnow())
+    db.session.commit()
+    tickets = {first: shop.ticket(first), second: shop.ticket(second)}
+    devices = {tech: phone(tech.username) for tech in (first, second)}
+    bodies = []
+    for tech, device in devices.items():
+        use = [device.mutation("part.use", tickets[tech].id, line_id=f"{tech.username}-{i}",
+                               sku="CAP-35UF", qty=1, source="warehouse", charge="paid")
+               for i in range(5)]
+        bodies.append((device, {"device_id": device.device_id, "clock": utcnow().isoformat(),
+                                "mutations": use}))
+    answers = []
+
+    def send(device, body):
+        answers.append(app.test_client().post("/api/sync/push", headers=device.headers, json=body))
+
+    threads = [threading.Thread(target=send, args=pair) for pair in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [a.status_code for a in answers] == [200, 200]
+    db.session.rollback()
+    warehouse = location_by_code("warehouse")
+    assert level_of(warehouse, "CAP-35UF") == 20 - 10
+    assert ledger_levels(warehouse)["CAP-35UF"] == 10

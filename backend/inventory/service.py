@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import func, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend.audit import Actor, record_audit
 from backend.catalog.models import Part
-from backend.db import db
+from backend.db import db, mark_changed
 from backend.errors import DomainError, NotFound
 from backend.fees.periods import local_day
 from backend.inventory.models import (
@@ -62,48 +64,54 @@ def van_of(user_id: int, username: str) -> StockLocation:
     return ensure_location(f"van:{username}", "van", user_id)
 
 
-def _bump_level(location_id: int, sku: str, delta: int) -> StockLevel:
-    level = db.session.get(StockLevel, (location_id, sku))
-    if level is None:
-        level = StockLevel(location_id=location_id, sku=sku, qty=0)
-        db.session.add(level)
-    level.qty += delta
-    return level
+def _bump_level(location_id: int, sku: str, delta: int) -> None:
+    """Add a delta to the cached level in one statement (an upsert), so two pushes moving
+    the same SKU at once never lose an update the way read-then-write would."""
+    table = StockLevel.__table__
+    dialect_insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(table).values(location_id=location_id, sku=sku, qty=delta, change_seq=0)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.location_id, table.c.sku],
+        set_={"qty": table.c.qty + statement.excluded.qty}))
+    loaded = db.session.identity_map.get(db.session.identity_key(StockLevel, (location_id, sku)))
+    if loaded is not None:
+        db.session.expire(loaded, ["qty"])
+    mark_changed(db.session, location_ids=(location_id,))
 
 
 def move_stock(
     actor: Actor | None, *, sku: str, qty: int, from_location: StockLocation | None,
     to_location: StockLocation | None, reason: str, at: datetime, ref: str | None = None,
     note: str | None = None,
-) -> StockMove:
-    """Write one ledger move and update both cached levels; returns the move."""
+) -> int:
+    """Write one ledger move and update both cached levels; returns the move's id."""
     if reason not in MOVE_REASONS:
         raise DomainError("invalid_reason", _("Unknown stock move reason"), 400)
     if qty <= 0:
         raise DomainError("invalid_quantity", _("Quantity must be positive"), 400)
     if db.session.get(Part, sku) is None:
         raise NotFound(_("Part %(sku)s", sku=sku))
-    move = StockMove(
+    move_id = db.session.execute(insert(StockMove).values(
         sku=sku, qty=qty, reason=reason, ref=ref, note=note, at=at,
         from_location_id=from_location.id if from_location else None,
         to_location_id=to_location.id if to_location else None,
         actor_id=actor.user_id if actor else None, device_id=actor.device_id if actor else None,
-    )
-    db.session.add(move)
+    ).returning(StockMove.id)).scalar_one()
     if from_location is not None:
         _bump_level(from_location.id, sku, -qty)
     if to_location is not None:
         _bump_level(to_location.id, sku, qty)
-    db.session.flush()
-    record_audit(actor, entity="stock_move", entity_id=move.id, action=reason, at=at,
+    record_audit(actor, entity="stock_move", entity_id=move_id, action=reason, at=at,
                  after={"sku": sku, "qty": qty, "from": from_location.code if from_location else None,
                         "to": to_location.code if to_location else None, "ref": ref})
-    return move
+    return move_id
 
 
 def level_of(location: StockLocation, sku: str) -> int:
-    level = db.session.get(StockLevel, (location.id, sku))
-    return level.qty if level else 0
+    qty = db.session.execute(
+        db.select(StockLevel.qty).where(StockLevel.location_id == location.id, StockLevel.sku == sku)
+    ).scalar_one_or_none()
+    return qty or 0
 
 
 def levels_at(location: StockLocation) -> list[dict]:

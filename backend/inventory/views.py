@@ -82,12 +82,12 @@ def create_move():
         raise DomainError("validation_error", "A move needs a from or a to location", 400)
     from_location = service.location_by_code(data["from_"]) if data["from_"] else None
     to_location = service.location_by_code(data["to"]) if data["to"] else None
-    move = service.move_stock(current_actor(), sku=data["sku"], qty=data["qty"],
-                              from_location=from_location, to_location=to_location,
-                              reason=data["reason"], ref=data["ref"], note=data["note"], at=utcnow())
+    move_id = service.move_stock(current_actor(), sku=data["sku"], qty=data["qty"],
+                                 from_location=from_location, to_location=to_location,
+                                 reason=data["reason"], ref=data["ref"], note=data["note"], at=utcnow())
     db.session.commit()
-    return jsonify({"id": move.id, "sku": move.sku, "qty": move.qty,
-                    "from": data["from_"], "to": data["to"], "reason": move.reason}), 201
+    return jsonify({"id": move_id, "sku": data["sku"], "qty": data["qty"],
+                    "from": data["from_"], "to": data["to"], "reason": data["reason"]}), 201
 
 
 @bp.get("/api/stock/moves")

@@ -30,8 +30,7 @@ from backend.fees.service import (
     warranty_basis,
 )
 from backend.fees.settings import repeat_repair_days
-from backend.inventory.models import StockLevel
-from backend.inventory.service import location_by_code, move_stock, van_of
+from backend.inventory.service import level_of, location_by_code, move_stock, van_of
 from backend.people.models import User
 from backend.sync import protocol
 from backend.sync.models import Blob
@@ -231,7 +230,7 @@ def use_part(ctx: MutationContext, args: dict[str, Any]) -> None:
         move_stock(ctx.actor, sku=part.sku, qty=args["qty"], from_location=source,
                    to_location=location_by_code("customer"), reason="consume",
                    ref=f"ticket:{ctx.ticket.id}:line:{line.line_id}", at=ctx.corrected_at)
-        level = _level(source.id, part.sku)
+        level = level_of(source, part.sku)
         if source.kind == "van" and level < 0:
             ctx.flag("negative_van_stock", sku=part.sku, van=source.code, level=level)
     recompute_total(ctx.ticket)
@@ -239,11 +238,6 @@ def use_part(ctx: MutationContext, args: dict[str, Any]) -> None:
         "sku": part.sku, "qty": line.qty, "source": line.source, "charge": line.charge,
         "amount_fen": line.amount_fen})
     hooks.ticket_changed(ctx.ticket, ctx.now, ctx.actor)
-
-
-def _level(location_id: int, sku: str) -> int:
-    level = db.session.get(StockLevel, (location_id, sku))
-    return level.qty if level else 0
 
 
 @handles("part.remove", protocol.LineArgs())
