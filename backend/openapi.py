@@ -24,6 +24,7 @@ from backend.sync import protocol
 from backend.tickets.schemas import (
     AssignSchema,
     CancelSchema,
+    ContactSchema,
     FlagListSchema,
     FlagSchema,
     ResolveFlagSchema,
@@ -59,6 +60,8 @@ OPERATIONS = [
      ("office", "technician"), None, None, TicketDetailSchema),
     ("/api/tickets/{ticket_id}/assign", "post", "Assign or reassign", ("admin", "dispatcher"),
      AssignSchema, None, TicketDetailSchema),
+    ("/api/tickets/{ticket_id}/contact", "post", "Record that the office reached the customer",
+     ("admin", "dispatcher"), ContactSchema, None, TicketDetailSchema),
     ("/api/tickets/{ticket_id}/cancel", "post", "Cancel with a reason", ("admin", "dispatcher"),
      CancelSchema, None, TicketDetailSchema),
     ("/api/flags", "get", "Open sync flags", ("admin", "dispatcher"), None, None, FlagListSchema),

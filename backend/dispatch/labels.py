@@ -36,7 +36,8 @@ RESOLUTIONS = {"fixed": _l("Fixed"), "pending_parts": _l("Waiting for parts"),
                "needs_workshop": _l("Needs workshop"), "not_fixed": _l("Not fixed")}
 ACTIONS = {
     "create": _l("created"), "assign": _l("assigned"), "reassign": _l("reassigned"),
-    "cancel": _l("cancelled"), "resolve": _l("resolved"), "revoke": _l("revoked"),
+    "cancel": _l("cancelled"), "contact": _l("contacted the customer"), "resolve": _l("resolved"),
+    "revoke": _l("revoked"),
     "depart": _l("departed"), "arrive": _l("arrived"), "work.complete": _l("work completed"),
     "checklist.answer": _l("checklist answered"), "diagnosis.record": _l("diagnosis recorded"),
     "part.use": _l("part used"), "part.remove": _l("part removed"),

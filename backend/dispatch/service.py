@@ -56,6 +56,7 @@ TICKET_COLUMNS = (
     Ticket.id, Ticket.number, Ticket.status, Ticket.urgency, Ticket.fault_category,
     Ticket.fault_description, Ticket.created_at, Ticket.scheduled_start, Ticket.scheduled_end,
     Ticket.technician_id, Ticket.repeat_of_id, Ticket.completed_at, Ticket.customer_id, Ticket.appliance_id,
+    Ticket.contacted_at,
 )
 
 
@@ -97,7 +98,7 @@ def _load_rows(*queries: Any, now: datetime, techs: dict[int, dict[str, Any]]) -
         page = []
         # Plain tuple unpacking: this loop builds every card of the board (2,000 at scale).
         for (ticket_id, number, status, urgency, fault_category, fault_description, created_at, start, end,
-             technician_id, repeat_of_id, _completed_at, customer_id, appliance_id) in tickets:
+             technician_id, repeat_of_id, _completed_at, customer_id, appliance_id, contacted_at) in tickets:
             name, phone, region, tier, address = customer_of[customer_id]
             brand, category, model = appliance_of[appliance_id]
             username, display_name = tech_names.get(technician_id, (None, None))
@@ -109,7 +110,7 @@ def _load_rows(*queries: Any, now: datetime, techs: dict[int, dict[str, Any]]) -
                 "tier": tier, "address": address, "brand": brand, "category": category, "model": model,
                 "technician": username, "technician_name": display_name,
                 "sla": sla_of(now, status=status, created_at=created_at, tier=tier, scheduled_start=start,
-                              scheduled_end=end),
+                              scheduled_end=end, contacted_at=contacted_at),
             })
         rows.append(page)
     return rows
@@ -122,12 +123,13 @@ def _in_region(region: str | None) -> tuple:
 
 
 def sla_of(now: datetime, *, status: str, created_at: datetime, tier: str,
-           scheduled_start: datetime | None, scheduled_end: datetime | None) -> dict[str, Any]:
-    """Deadlines of one ticket: contact (an appointment made) within 2 h of intake, 1 h for
-    VIP; then arrival within the scheduled visit window."""
+           scheduled_start: datetime | None, scheduled_end: datetime | None,
+           contacted_at: datetime | None = None) -> dict[str, Any]:
+    """Deadlines of one ticket: contact (recorded, or an appointment made) within 2 h of
+    intake, 1 h for VIP; then arrival within the scheduled visit window."""
     contact_due = created_at + timedelta(hours=CONTACT_HOURS.get(tier, 2))
     arrived = status in ARRIVED_STATUSES
-    contacted = scheduled_start is not None or arrived
+    contacted = contacted_at is not None or scheduled_start is not None or arrived
     visit_end = None
     if scheduled_start is not None:
         visit_end = scheduled_end or scheduled_start + VISIT_WINDOW_DEFAULT
@@ -156,7 +158,8 @@ def sla_of(now: datetime, *, status: str, created_at: datetime, tier: str,
 def sla_for(row: Any, now: datetime) -> dict[str, Any]:
     """sla_of for anything with the ticket's fields as a mapping (a result row's _mapping)."""
     return sla_of(now, status=row["status"], created_at=row["created_at"], tier=row["tier"],
-                  scheduled_start=row["scheduled_start"], scheduled_end=row["scheduled_end"])
+                  scheduled_start=row["scheduled_start"], scheduled_end=row["scheduled_end"],
+                  contacted_at=row.get("contacted_at"))
 
 
 def priority_key(row: dict[str, Any]) -> tuple:
@@ -308,6 +311,7 @@ def overdue(clock: Clock, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
     # Open tickets without an appointment are few: fetch them all, keep those past 2 h (1 h VIP).
     contact = _tickets(
         Ticket.status.in_(("new", "assigned")), Ticket.scheduled_start.is_(None),
+        Ticket.contacted_at.is_(None),
         Ticket.created_at < now - timedelta(hours=min(CONTACT_HOURS.values())),
     ).order_by(Ticket.created_at)
     visit = _tickets(

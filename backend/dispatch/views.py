@@ -176,7 +176,8 @@ def ticket(ticket_id: int):
     loaded_ticket = loaded[0]
     row = service.sla_of(clock.now, status=loaded_ticket.status, created_at=loaded_ticket.created_at,
                          tier=loaded_ticket.customer.tier, scheduled_start=loaded_ticket.scheduled_start,
-                         scheduled_end=loaded_ticket.scheduled_end)
+                         scheduled_end=loaded_ticket.scheduled_end,
+                         contacted_at=loaded_ticket.contacted_at)
     names = {tech["username"]: tech["display_name"] for tech in service.technicians().values()}
     return _page("office/ticket.html", t=detail, sources=sources, repeat_of=repeat_of, names=names,
                  sla=sla_schema.dump(row),

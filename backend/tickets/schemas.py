@@ -51,6 +51,10 @@ class CancelSchema(RequestSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
+class ContactSchema(RequestSchema):
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
 class ResolveFlagSchema(RequestSchema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
@@ -180,6 +184,7 @@ class TicketSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
     cancelled_at = fields.DateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    contacted_at = fields.DateTime(allow_none=True)
     repeat_of_id = fields.Integer(allow_none=True)
     visits = fields.List(fields.Nested(VisitSchema))
     checklist = fields.List(fields.Nested(ChecklistAnswerSchema))
@@ -245,6 +250,7 @@ ticket_create_schema = TicketCreateSchema()
 assign_schema = AssignSchema()
 cancel_schema = CancelSchema()
 resolve_flag_schema = ResolveFlagSchema()
+contact_schema = ContactSchema()
 ticket_list_query = TicketListQuery()
 ticket_schema = TicketSchema()
 ticket_detail_schema = TicketDetailSchema()

@@ -169,6 +169,19 @@ def cancel_ticket(actor: Actor, ticket: Ticket, reason: str, now: datetime) -> T
     return ticket
 
 
+def record_contact(actor: Actor, ticket: Ticket, note: str, now: datetime) -> Ticket:
+    """The office reached the customer (call, message): the first contact meets the SLA;
+    every contact is kept in the timeline with its note."""
+    if ticket.status in ("completed", "cancelled"):
+        raise DomainError("ticket_closed", _("A closed ticket needs no contact"), 409)
+    first = ticket.contacted_at is None
+    if first:
+        ticket.contacted_at = now
+    record_audit(actor, entity="ticket", entity_id=ticket.id, ticket_id=ticket.id, action="contact",
+                 at=now, after={"note": note, "first": first})
+    return ticket
+
+
 def was_assigned_to(ticket: Ticket, user_id: int) -> bool:
     if ticket.technician_id == user_id:
         return True
@@ -282,6 +295,7 @@ def ticket_views(tickets: list[Ticket], now: datetime) -> list[dict[str, Any]]:
             "scheduled_start": t.scheduled_start, "scheduled_end": t.scheduled_end,
             "created_at": t.created_at, "completed_at": t.completed_at,
             "cancelled_at": t.cancelled_at, "cancel_reason": t.cancel_reason,
+            "contacted_at": t.contacted_at,
             "repeat_of_id": repeats.get(t.id),
             "part_warranties": [w for w in part_warranties.get(t.appliance_id, []) if w["ticket_id"] != t.id],
             "visits": [{**_visit_dict(v), "technician": technician_names.get(v.technician_id)}

@@ -10,6 +10,7 @@ from backend.tickets.models import Flag
 from backend.tickets.schemas import (
     assign_schema,
     cancel_schema,
+    contact_schema,
     flag_list_schema,
     flag_schema,
     resolve_flag_schema,
@@ -74,6 +75,16 @@ def assign(ticket_id: int):
     technician_id = ticket.technician_id
     db.session.commit()
     jobs.enqueue("push.dispatch", ticket_id, technician_id)  # after the commit, never before
+    return jsonify(_detail(ticket_id))
+
+
+@bp.post(f"/api/tickets/<{ID}:ticket_id>/contact")
+@login_required(*OFFICE)
+def contact(ticket_id: int):
+    data = parse_json(contact_schema)
+    ticket = service.get_ticket(ticket_id)
+    service.record_contact(current_actor(), ticket, data["note"], utcnow())
+    db.session.commit()
     return jsonify(_detail(ticket_id))
 
 
