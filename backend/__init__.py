@@ -62,10 +62,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
 
     from backend import cli, compression, errors, openapi
+    from backend.commission.pages import bp as commission_pages_bp
     from backend.commission.views import bp as commission_bp
     from backend.dispatch.views import bp as dispatch_bp
     from backend.exports.views import bp as exports_bp
     from backend.fees.views import bp as fees_bp
+    from backend.inventory.pages import bp as stock_pages_bp
     from backend.inventory.views import bp as inventory_bp
     from backend.notify.views import bp as notify_bp
     from backend.people.views import bp as people_bp
@@ -82,6 +84,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(fees_bp)
     app.register_blueprint(commission_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(stock_pages_bp)
+    app.register_blueprint(commission_pages_bp)
     cli.init_app(app)
 
     @app.teardown_request

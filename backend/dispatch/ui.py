@@ -30,8 +30,8 @@ MENU = (
     ("dispatch.review", _l("Review queue"), ("admin", "dispatcher")),
     ("dispatch.search", _l("Search"), ("admin", "dispatcher", "warehouse", "finance")),
     ("/fees", _l("Fee schedule"), ("admin", "dispatcher", "warehouse", "finance")),
-    ("/office/stock", _l("Stock"), ("admin", "warehouse")),
-    ("/office/commission", _l("Commission"), ("admin", "finance")),
+    ("/office/stock", _l("Stock"), ("admin", "warehouse", "dispatcher")),
+    ("/office/commission", _l("Commission"), ("admin", "finance", "dispatcher")),
 )
 
 
