@@ -87,6 +87,11 @@ export function putBlob(sha256, bytes, type, { token } = {}) {
   return request('PUT', `/api/sync/blobs/${enc(sha256)}`, bytes, { token, contentType: type });
 }
 
+// The signed-in technician's running month (with its lines) and past statements.
+export function myEarnings(month, { token } = {}) {
+  return request('GET', `/api/commission/mine${month ? `?month=${enc(month)}` : ''}`, undefined, { token });
+}
+
 // Static JSON served by the app (and precached by the service worker), e.g. i18n files.
 export function getStatic(path) {
   return request('GET', path);

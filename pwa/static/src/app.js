@@ -6,6 +6,7 @@ import { onBlocking } from './db.js';
 import { initI18n, language, setLanguage, t } from './i18n.js';
 import { parseRoute, pathFor } from './route.js';
 import complete from './screens/complete.js';
+import earnings from './screens/earnings.js';
 import fees from './screens/fees.js';
 import job from './screens/job.js';
 import jobs from './screens/jobs.js';
@@ -21,7 +22,7 @@ import { isSyncing, onSync, startAutoSync, syncOnce } from './sync.js';
 import { fill, h, keepingFocus } from './ui.js';
 import { BUILD } from './version.js';
 
-const SCREENS = { jobs, login, job, parts, fees, complete, receipt, sync: status };
+const SCREENS = { jobs, login, job, parts, fees, complete, receipt, sync: status, earnings };
 const JOB_TABS = ['job', 'parts', 'fees', 'complete', 'receipt'];
 const BACKGROUND_SYNC_TAG = 'fieldsync-outbox';
 

@@ -13,7 +13,8 @@
 //                            be indexed); bytes is an ArrayBuffer (Blobs in IndexedDB were
 //                            unreliable in older Safari); vector is signature_pad's toData()
 //   meta     key -> value    token, device_id, user, cursor, next_seq, last_sync_at,
-//                            device_last_seq, rejected (settled rejections still to show)
+//                            device_last_seq, rejected (settled rejections still to show),
+//                            earnings (the last "My month" answer, commission.earningsEnvelope)
 //
 // Transactions await nothing but IndexedDB: a fetch or a timer inside one lets it commit
 // early (idb README, "Transaction lifetime"). Network calls happen before, in sync.js.
@@ -287,6 +288,16 @@ export async function updateMeta(key, change) {
   const value = change(await tx.store.get(key));
   await Promise.all([tx.store.put(value, key), tx.done]);
   return value;
+}
+
+// The technician's last "My month" answer (GET /api/commission/mine) with when it was
+// fetched, shown offline. Kept in meta: sign-out clears it with everything else.
+export function putEarnings(envelope) {
+  return setMeta('earnings', envelope);
+}
+
+export async function getEarnings() {
+  return (await getMeta('earnings')) ?? null;
 }
 
 // Sign-out: everything goes, next_seq included, since the next login is a new device

@@ -5,6 +5,7 @@ const ROUTES = [
   ['jobs', /^\/app\/?$/],
   ['login', /^\/app\/login\/?$/],
   ['sync', /^\/app\/sync\/?$/],
+  ['earnings', /^\/app\/earnings\/?$/],
   ['job', /^\/app\/job\/(\d+)\/?$/],
   ['parts', /^\/app\/job\/(\d+)\/parts\/?$/],
   ['fees', /^\/app\/job\/(\d+)\/fees\/?$/],
@@ -25,6 +26,7 @@ export function pathFor(name, id) {
     case 'jobs': return '/app/';
     case 'login': return '/app/login';
     case 'sync': return '/app/sync';
+    case 'earnings': return '/app/earnings';
     case 'job': return `/app/job/${id}`;
     default: return `/app/job/${id}/${name}`;
   }

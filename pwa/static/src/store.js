@@ -91,6 +91,15 @@ export async function syncCounts() {
   };
 }
 
+// "My month": the last answer kept on the phone, and keeping a new one.
+export function cachedEarnings() {
+  return db.getEarnings();
+}
+
+export function keepEarnings(envelope) {
+  return db.putEarnings(envelope);
+}
+
 export function recordSyncResult(result) {
   if (result.ok) return db.setMeta('last_sync_error', null);
   const error = {

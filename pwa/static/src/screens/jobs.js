@@ -48,6 +48,9 @@ export default async function jobs() {
   timer = setInterval(() => refresh(), 30_000);
 
   const node = h('div', { class: 'screen jobs' },
-    h('h1', null, t('jobs.title')), meta, list);
+    h('h1', null, t('jobs.title')), meta,
+    h('p', { class: 'jobs-links' },
+      h('a', { href: pathFor('earnings'), id: 'earnings-link', class: 'button secondary small' }, t('earnings.link'))),
+    list);
   return { node, title: t('jobs.title'), refresh, destroy: () => clearInterval(timer) };
 }
