@@ -1116,6 +1116,10 @@ def rules_view() -> dict[str, Any]:
     }
 
 
+# What a rule is made of: set on creation and written to the audit row as it is.
+RULE_FIELDS = ("name", "applies_to", "item_code", "fee_kind", "mode", "rate_bp", "amount_fen", "min_score")
+
+
 def create_rule(actor: Actor, data: dict[str, Any], now: datetime) -> CommissionRule:
     if data["mode"] == "percent" and data.get("rate_bp") is None:
         raise DomainError(
@@ -1125,22 +1129,7 @@ def create_rule(actor: Actor, data: dict[str, Any], now: datetime) -> Commission
         raise DomainError(
             "validation_error", _("A fixed rule needs amount_fen"), 400, {"amount_fen": ["required"]}
         )
-    rule = CommissionRule(
-        active=True,
-        **{
-            k: data.get(k)
-            for k in (
-                "name",
-                "applies_to",
-                "item_code",
-                "fee_kind",
-                "mode",
-                "rate_bp",
-                "amount_fen",
-                "min_score",
-            )
-        },
-    )
+    rule = CommissionRule(active=True, **{k: data.get(k) for k in RULE_FIELDS})
     db.session.add(rule)
     db.session.flush()
     record_audit(
@@ -1149,19 +1138,7 @@ def create_rule(actor: Actor, data: dict[str, Any], now: datetime) -> Commission
         entity_id=rule.id,
         action="create",
         at=now,
-        after={
-            k: getattr(rule, k)
-            for k in (
-                "name",
-                "applies_to",
-                "item_code",
-                "fee_kind",
-                "mode",
-                "rate_bp",
-                "amount_fen",
-                "min_score",
-            )
-        },
+        after={k: getattr(rule, k) for k in RULE_FIELDS},
     )
     return rule
 
