@@ -459,7 +459,7 @@ def main() -> None:
         with app.app_context():
             db.session.rollback()
             with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
             db.engine.dispose()
 
 

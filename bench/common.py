@@ -27,7 +27,7 @@ def fresh_app(url: str | None = None) -> tuple[Flask, Path | None]:
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public")
         upgrade(revision="heads")  # feature branches of the schema may be open
     return app, path
 

@@ -69,7 +69,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         url = TEST_DATABASE_URL
         engine = sa.create_engine(url)
         with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
         engine.dispose()
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
