@@ -475,3 +475,20 @@ def test_the_same_photo_attached_twice_is_one_photo(shop, phone, office):
                 device.mutation("photo.attach", ticket.id, blob=sha, caption="烧毁的旧电容"))
 
     assert [p["caption"] for p in ticket_detail(office(), ticket.id)["photos"]] == ["烧毁的旧电容"]
+
+
+def test_a_fee_line_added_by_mistake_can_be_removed(shop, phone, office):
+    tech = shop.technician("tech1")
+    shop.fee("labour.capacitor", 8000)
+    ticket = shop.ticket(tech)
+    device = phone("tech1")
+    device.push(device.mutation("fee.set", ticket.id, line_id="F1", item_code="labour.capacitor", qty=1))
+
+    removed = device.push(device.mutation("fee.remove", ticket.id, line_id="F1"),
+                          device.mutation("fee.remove", ticket.id, line_id="F-unknown"))["results"]
+
+    assert [r["status"] for r in removed] == ["applied", "rejected"]
+    assert removed[1]["code"] == "unknown_line"
+    detail = ticket_detail(office(), ticket.id)
+    assert detail["fees"] == [] and detail["total_fen"] == 0
+    assert "fee.remove" in [t["action"] for t in detail["timeline"]]

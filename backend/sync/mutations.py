@@ -314,6 +314,20 @@ def set_fee(ctx: MutationContext, args: dict[str, Any]) -> None:
     hooks.ticket_changed(ticket, ctx.now, ctx.actor)
 
 
+@handles("fee.remove", protocol.LineArgs())
+def remove_fee(ctx: MutationContext, args: dict[str, Any]) -> None:
+    """A fee line added by mistake leaves the ticket (the audit log keeps it)."""
+    line = db.session.get(FeeLine, args["line_id"])
+    if line is None or line.ticket_id != ctx.ticket.id:
+        raise Rejected("unknown_line", _("No such fee line on this ticket"))
+    before = {"item_code": line.item_code, "qty": line.qty, "amount_fen": line.amount_fen}
+    ctx.ticket.fee_lines.remove(line)
+    db.session.delete(line)
+    recompute_total(ctx.ticket)
+    ctx.audit("fee_line", args["line_id"], "fee.remove", before=before)
+    hooks.ticket_changed(ctx.ticket, ctx.now, ctx.actor)
+
+
 def _link_repeat_repair(ctx: MutationContext) -> None:
     prior = mark_repeat_repair(ctx.ticket, repeat_repair_days())
     if prior is not None:

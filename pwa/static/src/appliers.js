@@ -136,6 +136,11 @@ export const appliers = {
     return withTotal({ ...ticket, fees });
   },
 
+  'fee.remove'(ticket, { args }) {
+    const fees = (ticket.fees ?? []).filter((f) => f.line_id !== args.line_id);
+    return withTotal({ ...ticket, fees });
+  },
+
   'quote.accept'(ticket, { args, at }) {
     return addSignature(ticket, {
       kind: 'quote', blob: args.signature_blob ?? null, signer_name: args.signer_name ?? null,

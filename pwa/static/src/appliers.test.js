@@ -74,6 +74,13 @@ describe('part lines', () => {
     expect(ticket.total_fen).toBe(0);
   });
 
+  it('removes a fee line added by mistake and its amount from the total', () => {
+    let ticket = apply(makeTicket(), 'fee.set', { line_id: 'F1', item_code: 'AC-INSPECT', qty: 1 });
+    ticket = apply(ticket, 'fee.remove', { line_id: 'F1' });
+    expect(ticket.fees).toEqual([]);
+    expect(ticket.total_fen).toBe(0);
+  });
+
   it('records an old part collected for return', () => {
     const ticket = apply(makeTicket(), 'old_part.collect', { line_id: 'O1', sku: 'AC-CAP-35UF', qty: 1 });
     expect(ticket.old_parts).toEqual([{ line_id: 'O1', sku: 'AC-CAP-35UF', qty: 1 }]);
@@ -176,6 +183,7 @@ describe('every applier', () => {
     'part.remove': { line_id: 'L1' },
     'old_part.collect': { line_id: 'O1', sku: 'AC-CAP-35UF', qty: 1 },
     'fee.set': { line_id: 'F1', item_code: 'AC-INSPECT', qty: 1 },
+    'fee.remove': { line_id: 'F1' },
     'quote.accept': { signature_blob: 'aa', signer_name: 'x', summary_hash: 'h' },
     'work.complete': { visit_id: 'V1', resolution: 'fixed' },
     'signature.capture': { blob: 'bb', signer_name: 'x', summary_hash: 'h', role: 'customer' },

@@ -127,7 +127,7 @@ describe('the message catalogs', () => {
       ...['cash', 'wechat', 'alipay', 'card', 'invoice_later'].map((m) => `payment.${m}`),
       ...['van', 'customer', 'warehouse'].map((s) => `parts.from_${s}`),
       ...['visit.depart', 'visit.arrive', 'checklist.answer', 'diagnosis.record', 'part.use', 'part.remove',
-        'old_part.collect', 'fee.set', 'quote.accept', 'work.complete', 'signature.capture', 'payment.record',
+        'old_part.collect', 'fee.set', 'fee.remove', 'quote.accept', 'work.complete', 'signature.capture', 'payment.record',
         'rating.record', 'photo.attach'].map((m) => `mutation.${m}`),
       'logout.warn_first', 'logout.warn_second', 'logout.confirm_first', 'logout.confirm_second',
     ];

@@ -55,7 +55,10 @@ export default async function fees({ route }) {
               'aria-label': t('fees.less', { name }), onClick: () => setQty(line, line.qty - 1) }, '−'),
             h('span', { class: 'qty', 'aria-live': 'polite' }, `×${line.qty}`),
             h('button', { type: 'button', class: 'secondary small', id: `fee-more-${line.line_id}`, disabled: line.qty >= 999,
-              'aria-label': t('fees.more', { name }), onClick: () => setQty(line, line.qty + 1) }, '+')));
+              'aria-label': t('fees.more', { name }), onClick: () => setQty(line, line.qty + 1) }, '+'),
+            h('button', { type: 'button', class: 'secondary small', id: `fee-remove-${line.line_id}`,
+              'aria-label': t('fees.remove_of', { name }),
+              onClick: () => store.act('fee.remove', ticketId, { line_id: line.line_id }) }, t('parts.remove'))));
       })));
   }
 
