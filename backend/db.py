@@ -79,10 +79,6 @@ def mark_changed(
     changes["removals"] = changes["removals"] or removals
 
 
-def current_change_seq(session: Session) -> int:
-    return session.execute(text("SELECT value FROM sync_counter WHERE id = 1")).scalar_one()
-
-
 @event.listens_for(Session, "after_flush")
 def _collect_changes(session: Session, flush_context: Any) -> None:
     # Anything that belongs to a ticket, a stock level or the catalog marks itself.

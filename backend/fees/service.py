@@ -376,10 +376,6 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
     return summary_of(ticket.id, parts, fees)
 
 
-def today_in(at: datetime) -> date:
-    return at.date()
-
-
 def published_schedule(category: str | None = None) -> list[dict[str, Any]]:
     """Every row of the fee schedule, for the page the customer reads."""
     query = db.select(FeeItem).order_by(FeeItem.category, FeeItem.item_code, FeeItem.difficulty,

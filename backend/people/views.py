@@ -3,6 +3,7 @@ from flask import Blueprint, g, jsonify, request, session
 from backend.db import db, utcnow
 from backend.people import service
 from backend.people.auth import current_actor, login_required
+from backend.people.models import Device
 from backend.people.schemas import device_schema, login_result_schema, login_schema, user_schema
 from backend.request_args import parse_json
 
@@ -45,8 +46,6 @@ def revoke(device_id: str):
 @bp.get("/api/devices")
 @login_required("admin")
 def list_devices():
-    from backend.people.models import Device
-
     user = request.args.get("user")
     query = db.select(Device).order_by(Device.created_at)
     if user:

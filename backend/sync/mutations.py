@@ -30,8 +30,7 @@ from backend.fees.service import (
     warranty_basis,
 )
 from backend.fees.settings import repeat_repair_days
-from backend.inventory.service import level_of, location_by_code, move_stock, van_of
-from backend.people.models import User
+from backend.inventory.service import find_van, level_of, location_by_code, move_stock, van_of
 from backend.sync import protocol
 from backend.sync.models import Blob
 from backend.tickets.models import (
@@ -251,21 +250,14 @@ def remove_part(ctx: MutationContext, args: dict[str, Any]) -> None:
     mark_part_removed(line.line_id, ctx.corrected_at)
     if line.source != "customer":
         # The part goes back where it came from: the van of whoever fitted it, or the warehouse.
-        if line.source == "van":
-            back_to = van_of(line.technician_id, _username(line.technician_id))
-        else:
-            back_to = location_by_code("warehouse")
+        # (The van exists: the part left from it.)
+        back_to = find_van(line.technician_id) if line.source == "van" else location_by_code("warehouse")
         move_stock(ctx.actor, sku=line.sku, qty=line.qty, from_location=location_by_code("customer"),
                    to_location=back_to, reason="unconsume",
                    ref=f"ticket:{ctx.ticket.id}:line:{line.line_id}", at=ctx.corrected_at)
     recompute_total(ctx.ticket)
     ctx.audit("part_line", line.line_id, "part.remove", before={"sku": line.sku, "qty": line.qty})
     hooks.ticket_changed(ctx.ticket, ctx.now, ctx.actor)
-
-
-def _username(user_id: int | None) -> str:
-    user = db.session.get(User, user_id)
-    return user.username if user else "unknown"
 
 
 @handles("old_part.collect", protocol.OldPartArgs())

@@ -23,7 +23,6 @@ from backend.fees.settings import repeat_repair_days
 from backend.people.models import User
 from backend.people.service import find_user
 from backend.tickets.models import (
-    OPEN_STATUSES,
     Assignment,
     AuditLog,
     ChecklistAnswer,
@@ -351,10 +350,3 @@ def search_tickets(filters: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
         "brand": a.brand, "technician": username, "scheduled_start": t.scheduled_start,
         "created_at": t.created_at, "total_fen": t.total_fen,
     } for t, c, a, username in rows], total
-
-
-def open_ticket_ids_for(user_id: int) -> list[int]:
-    return list(db.session.execute(
-        db.select(Ticket.id).where(Ticket.technician_id == user_id,
-                                   Ticket.status.in_(OPEN_STATUSES))
-    ).scalars())
