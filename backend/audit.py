@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import insert
 
 from backend.db import db
 from backend.tickets.models import AuditLog
@@ -23,34 +19,26 @@ class Actor:
     terminal: str | None = None
 
 
+def audit_row(
+    actor: Actor | None, *, entity: str, entity_id: str | int | None, action: str, at: datetime,
+    ticket_id: int | None = None, before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The audit row's columns (entity_id None: filled in once the entity has its id)."""
+    return {
+        "at": at, "actor_id": actor.user_id if actor else None,
+        "device_id": actor.device_id if actor else None,
+        "terminal": actor.terminal if actor else None,
+        "entity": entity, "entity_id": None if entity_id is None else str(entity_id),
+        "ticket_id": ticket_id, "action": action, "before": before, "after": after,
+    }
+
+
 def record_audit(
     actor: Actor | None, *, entity: str, entity_id: str | int, action: str, at: datetime,
     ticket_id: int | None = None, before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> None:
-    row = {
-        "at": at, "actor_id": actor.user_id if actor else None,
-        "device_id": actor.device_id if actor else None,
-        "terminal": actor.terminal if actor else None,
-        "entity": entity, "entity_id": str(entity_id), "ticket_id": ticket_id, "action": action,
-        "before": before, "after": after,
-    }
-    buffer = db.session.info.get("audit_buffer")
-    if buffer is not None:
-        buffer.append(row)  # written in one statement by whoever opened the buffer
-    else:
-        db.session.add(AuditLog(**row))
-
-
-@contextmanager
-def buffered_audit() -> Iterator[list[dict[str, Any]]]:
-    """Collect audit rows and insert them together when the block ends (a push writes
-    hundreds; one executemany instead of one ORM insert each)."""
-    buffer: list[dict[str, Any]] = []
-    db.session.info["audit_buffer"] = buffer
-    try:
-        yield buffer
-    finally:
-        db.session.info.pop("audit_buffer", None)
-    if buffer:
-        db.session.execute(insert(AuditLog), buffer)
+    row = audit_row(actor, entity=entity, entity_id=entity_id, action=action, at=at,
+                    ticket_id=ticket_id, before=before, after=after)
+    db.session.add(AuditLog(**row))

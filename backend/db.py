@@ -9,13 +9,11 @@ otherwise).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, bindparam, event, text
+from sqlalchemy import BigInteger, Connection, DateTime, Integer, MetaData, Table, bindparam, event, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -115,7 +113,7 @@ def _stamp_changes(session: Session) -> None:
     if changes["tickets"]:
         session.execute(
             text("UPDATE tickets SET change_seq = :s WHERE id IN :ids").bindparams(
-                _expanding("ids")
+                expanding("ids")
             ),
             {"s": seq, "ids": sorted(changes["tickets"])},
         )
@@ -127,32 +125,32 @@ def _stamp_changes(session: Session) -> None:
     if changes["locations"]:
         session.execute(
             text("UPDATE stock_levels SET change_seq = :s WHERE location_id IN :ids").bindparams(
-                _expanding("ids")
+                expanding("ids")
             ),
             {"s": seq, "ids": sorted(changes["locations"])},
         )
 
 
-@contextmanager
-def pinned_identity_map(session: Session) -> Iterator[None]:
-    """Keep every object loaded meanwhile in memory.
+def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows (all with the same keys) in one executemany.
 
-    The identity map holds objects weakly: without this, a ticket, part or stock level
-    loaded by one mutation is collected before the next mutation of the same push
-    needs it, and is selected again."""
-    session.info["pinned"] = []
-    try:
-        yield
-    finally:
-        session.info.pop("pinned", None)
-
-
-@event.listens_for(Session, "loaded_as_persistent")
-@event.listens_for(Session, "pending_to_persistent")
-def _pin(session: Session, instance: Any) -> None:
-    pinned = session.info.get("pinned")
-    if pinned is not None:
-        pinned.append(instance)
+    Values are converted by each column's own type (SQLAlchemy's bind processors, so
+    datetimes and JSON are stored exactly as the ORM stores them), without Core's per-row
+    bookkeeping, which costs more than SQLite's own insert. No Python-side column
+    defaults: every row names the values it needs."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    names = list(rows[0])
+    quote = dialect.identifier_preparer.quote
+    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join([mark] * len(names))})")
+    converting = [(n, p) for n, p in zip(names, processors, strict=True)]
+    connection.exec_driver_sql(sql, [
+        tuple(row[n] if p is None else p(row[n]) for n, p in converting)
+        for row in rows])
 
 
 @event.listens_for(Session, "after_rollback")
@@ -163,5 +161,6 @@ def _forget_changes(session: Session) -> None:
         session.info.pop("sync_changes", None)
 
 
-def _expanding(name: str) -> Any:
+def expanding(name: str) -> Any:
+    """A bound list for IN: the statement is built once, and a long list costs one parameter."""
     return bindparam(name, expanding=True)

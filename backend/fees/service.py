@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists, select
 
 from backend.catalog.models import FeeItem, Part
 from backend.customers.models import Appliance, Customer
-from backend.db import db
+from backend.db import db, expanding
 from backend.fees.models import ClaimLine, PartWarranty, WarrantyCardTerm
 from backend.fees.periods import local_day, month_of
-from backend.tickets.models import PartLine, Ticket, Visit
+from backend.tickets.models import Ticket, Visit
 
 # Fee kinds a repeat repair makes free (the issue: "labour free").
 REPEAT_FREE_KINDS = ("labour",)
@@ -40,13 +41,28 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, days_in_month))
 
 
-def warranty_until(appliance: Appliance) -> date | None:
+class WarrantyTerms(Protocol):
+    """An appliance's warranty terms (an Appliance, or a push's facts about a ticket)."""
+
+    purchase_date: date | None
+    warranty_months: int | None
+
+
+class RepeatCandidate(Protocol):
+    id: int
+    appliance_id: int
+    fault_category: str
+    created_at: datetime
+    repeat_of_id: int | None
+
+
+def warranty_until(appliance: WarrantyTerms) -> date | None:
     if appliance.purchase_date is None:
         return None
     return add_months(appliance.purchase_date, appliance.warranty_months or 0)
 
 
-def in_warranty(appliance: Appliance, on: date) -> bool:
+def in_warranty(appliance: WarrantyTerms, on: date) -> bool:
     until = warranty_until(appliance)
     return until is not None and on <= until
 
@@ -65,17 +81,29 @@ def resolved_code(base: str, difficulty: int) -> str:
     return base if difficulty <= 1 else f"{base}@{difficulty}"
 
 
-def _specificity(item: FeeItem) -> int:
+def _specificity(item: Any) -> int:
     return (2 if item.brand else 0) + (1 if item.region else 0)
+
+
+# Built once (a push prices many tickets; building the statement costs more than running it).
+CARD_TERMS = select(WarrantyCardTerm.item_code, WarrantyCardTerm.category, WarrantyCardTerm.unit_fen).where(
+    WarrantyCardTerm.brand == bindparam("brand"),
+    WarrantyCardTerm.category.is_(None) | (WarrantyCardTerm.category == bindparam("category")))
+SCHEDULE_ROWS = select(
+    FeeItem.item_code, FeeItem.difficulty, FeeItem.brand, FeeItem.region, FeeItem.amount_fen, FeeItem.name,
+    FeeItem.name_en, FeeItem.kind, FeeItem.warranty_covered,
+).where(FeeItem.category == bindparam("category"),
+        FeeItem.brand.is_(None) | (FeeItem.brand == bindparam("brand")),
+        FeeItem.region.is_(None) | (FeeItem.region == bindparam("region")))
+FIXED_BEFORE = select(Ticket.id, Ticket.appliance_id, Ticket.fault_category, Ticket.completed_at).where(
+    Ticket.appliance_id.in_(expanding("appliances")), Ticket.status == "completed",
+    Ticket.completed_at >= bindparam("since"),
+    exists().where(Visit.ticket_id == Ticket.id, Visit.resolution == "fixed"))
 
 
 def card_prices(category: str, brand: str) -> dict[str, int]:
     """The warranty card's price per schedule code; a category-specific term beats 'any'."""
-    rows = db.session.execute(
-        db.select(WarrantyCardTerm).where(
-            WarrantyCardTerm.brand == brand,
-            WarrantyCardTerm.category.is_(None) | (WarrantyCardTerm.category == category))
-    ).scalars()
+    rows = db.session.execute(CARD_TERMS, {"brand": brand, "category": category})
     prices: dict[str, tuple[bool, int]] = {}
     for row in rows:
         specific = row.category is not None
@@ -87,14 +115,8 @@ def card_prices(category: str, brand: str) -> dict[str, int]:
 def fee_items_for(category: str, brand: str, region: str) -> list[dict[str, Any]]:
     """The schedule for one appliance and region: the most specific row per item and
     difficulty, at the lower of the schedule's and the warranty card's price."""
-    rows = db.session.execute(
-        db.select(FeeItem).where(
-            FeeItem.category == category,
-            (FeeItem.brand.is_(None)) | (FeeItem.brand == brand),
-            (FeeItem.region.is_(None)) | (FeeItem.region == region),
-        )
-    ).scalars()
-    best: dict[tuple[str, int], FeeItem] = {}
+    rows = db.session.execute(SCHEDULE_ROWS, {"category": category, "brand": brand, "region": region})
+    best: dict[tuple[str, int], Any] = {}
     for row in rows:
         key = (row.item_code, row.difficulty or 1)
         current = best.get(key)
@@ -115,7 +137,7 @@ def fee_items_for(category: str, brand: str, region: str) -> list[dict[str, Any]
     return sorted(items, key=lambda i: i["item_code"])
 
 
-def _free_labour(item: dict[str, Any]) -> dict[str, Any]:
+def free_labour(item: dict[str, Any]) -> dict[str, Any]:
     if item["kind"] not in REPEAT_FREE_KINDS:
         return item
     return {**item, "unit_fen": 0, "price_basis": "repeat_repair"}
@@ -123,7 +145,7 @@ def _free_labour(item: dict[str, Any]) -> dict[str, Any]:
 
 # --- repeat repairs ---------------------------------------------------------------------
 
-def find_repeat_priors(tickets: list[Ticket], days: int) -> dict[int, int]:
+def find_repeat_priors(tickets: Sequence[RepeatCandidate], days: int) -> dict[int, int]:
     """ticket id -> the earlier ticket it repeats: the latest ticket on the same appliance
     and fault category completed as fixed within `days` before this one was opened.
     A ticket already linked keeps its link. One query for any number of tickets."""
@@ -132,12 +154,8 @@ def find_repeat_priors(tickets: list[Ticket], days: int) -> dict[int, int]:
     if not todo:
         return priors
     window = timedelta(days=days)
-    fixed = exists().where(Visit.ticket_id == Ticket.id, Visit.resolution == "fixed")
-    rows = db.session.execute(
-        db.select(Ticket.id, Ticket.appliance_id, Ticket.fault_category, Ticket.completed_at).where(
-            Ticket.appliance_id.in_({t.appliance_id for t in todo}), Ticket.status == "completed",
-            Ticket.completed_at >= min(t.created_at for t in todo) - window, fixed)
-    ).all()
+    rows = db.session.execute(FIXED_BEFORE, {"appliances": list({t.appliance_id for t in todo}),
+                                             "since": min(t.created_at for t in todo) - window}).all()
     by_appliance: dict[int, list] = {}
     for row in rows:
         by_appliance.setdefault(row.appliance_id, []).append(row)
@@ -150,17 +168,6 @@ def find_repeat_priors(tickets: list[Ticket], days: int) -> dict[int, int]:
         if candidates:
             priors[ticket.id] = max(candidates, key=lambda r: (r.completed_at, r.id)).id
     return priors
-
-
-def mark_repeat_repair(ticket: Ticket, days: int) -> Ticket | None:
-    """Link a repeat repair to the ticket it repeats; returns that ticket when newly linked."""
-    if ticket.repeat_of_id is not None:
-        return None
-    prior_id = find_repeat_priors([ticket], days).get(ticket.id)
-    if prior_id is None:
-        return None
-    ticket.repeat_of_id = prior_id
-    return db.session.get(Ticket, prior_id)
 
 
 def open_repeats_of(ticket: Ticket, days: int) -> list[int]:
@@ -187,7 +194,7 @@ def fee_items_for_tickets(tickets: list[Ticket], days: int) -> tuple[dict[int, l
         key = (ticket.appliance.category, ticket.appliance.brand, ticket.customer.region)
         if key not in cache:
             cache[key] = fee_items_for(*key)
-        items[ticket.id] = [_free_labour(i) for i in cache[key]] if priors.get(ticket.id) else cache[key]
+        items[ticket.id] = [free_labour(i) for i in cache[key]] if priors.get(ticket.id) else cache[key]
     return items, priors
 
 
@@ -204,15 +211,14 @@ def fee_line_amount(unit_fen: int, qty: int, *, covered: bool, override_fen: int
     return 0 if covered else unit_fen * qty
 
 
-def price_fee_line(ticket: Ticket, item_code: str, qty: int, override_fen: int | None, on: date,
-                   days: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(the resolved item, the fee line's values) by the same rule the phone applies, or
-    None when the item is not in this ticket's schedule."""
-    items, _ = fee_items_for_tickets([ticket], days)
-    item = next((i for i in items[ticket.id] if i["item_code"] == item_code), None)
+def price_fee_line(items: list[dict[str, Any]], item_code: str, qty: int, override_fen: int | None,
+                   appliance: WarrantyTerms, on: date) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(the resolved item, the fee line's values) from the ticket's price list by the same
+    rule the phone applies, or None when the item is not in it."""
+    item = next((i for i in items if i["item_code"] == item_code), None)
     if item is None:
         return None
-    covered = item["warranty_covered"] and in_warranty(ticket.appliance, on)
+    covered = item["warranty_covered"] and in_warranty(appliance, on)
     overridden = override_fen is not None
     if overridden:
         charge = "paid"
@@ -232,48 +238,47 @@ def price_fee_line(ticket: Ticket, item_code: str, qty: int, override_fen: int |
 
 def part_warranties_for(appliance_ids: set[int], on: date) -> dict[int, list[dict[str, Any]]]:
     """Live part warranties per appliance on a day: [{sku, warranty_until, ticket_id, line_id}]."""
-    if not appliance_ids:
-        return {}
-    rows = db.session.execute(
-        db.select(PartWarranty).where(
-            PartWarranty.appliance_id.in_(appliance_ids), PartWarranty.removed_at.is_(None),
-            PartWarranty.warranty_until.is_not(None), PartWarranty.warranty_until >= on)
-        .order_by(PartWarranty.fitted_at, PartWarranty.line_id)
-    ).scalars()
     found: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        found.setdefault(row.appliance_id, []).append({
-            "sku": row.sku, "warranty_until": row.warranty_until.isoformat(), "ticket_id": row.ticket_id,
-            "line_id": row.line_id})
+    for appliance_id, rows in fitted_parts(appliance_ids).items():
+        live = sorted((r for r in rows if r["warranty_until"] >= on),
+                      key=lambda r: (r["fitted_at"], r["line_id"]))
+        if live:
+            found[appliance_id] = [{"sku": r["sku"], "warranty_until": r["warranty_until"].isoformat(),
+                                    "ticket_id": r["ticket_id"], "line_id": r["line_id"]} for r in live]
     return found
 
 
-def warranty_basis(ticket: Ticket, sku: str, on: date) -> str | None:
+def warranty_basis(appliance: WarrantyTerms, ticket_id: int, sku: str, on: date,
+                   fitted: list[dict[str, Any]]) -> str | None:
     """Why a part on this ticket is covered: the appliance's warranty, or the warranty of
-    the same part fitted on an earlier ticket; None when nothing covers it."""
-    if in_warranty(ticket.appliance, on):
+    the same part fitted on an earlier ticket (`fitted`: the appliance's live part
+    warranties, {sku, ticket_id, warranty_until}); None when nothing covers it."""
+    if in_warranty(appliance, on):
         return "appliance_warranty"
-    earlier = part_warranties_for({ticket.appliance_id}, on).get(ticket.appliance_id, [])
-    if any(w["sku"] == sku and w["ticket_id"] != ticket.id for w in earlier):
+    if any(w["sku"] == sku and w["ticket_id"] != ticket_id and w["warranty_until"] >= on for w in fitted):
         return "part_warranty"
     return None
 
 
-def record_part_fitted(line: PartLine, ticket: Ticket, part: Part) -> PartWarranty:
+def fitted_parts(appliance_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
+    """The live part warranties of these appliances, each {line_id, ticket_id, sku, warranty_until}."""
+    table = PartWarranty.__table__
+    found: dict[int, list[dict[str, Any]]] = {a: [] for a in appliance_ids}
+    if appliance_ids:
+        for row in db.session.execute(db.select(table).where(
+                table.c.appliance_id.in_(appliance_ids), table.c.removed_at.is_(None),
+                table.c.warranty_until.is_not(None))).mappings():
+            found[row["appliance_id"]].append(dict(row))
+    return found
+
+
+def part_warranty_row(line: dict[str, Any], appliance_id: int, warranty_months: int | None) -> dict[str, Any]:
     """The fitted part's own warranty; customer-supplied parts are not warranted."""
     until = None
-    if line.source != "customer" and (part.warranty_months or 0) > 0:
-        until = add_months(local_day(line.at), part.warranty_months)
-    row = PartWarranty(line=line, ticket_id=ticket.id, appliance_id=ticket.appliance_id,
-                       sku=line.sku, fitted_at=line.at, warranty_until=until)
-    db.session.add(row)
-    return row
-
-
-def mark_part_removed(line_id: str, at: datetime) -> None:
-    row = db.session.get(PartWarranty, line_id)
-    if row is not None and row.removed_at is None:
-        row.removed_at = at
+    if line["source"] != "customer" and (warranty_months or 0) > 0:
+        until = add_months(local_day(line["at"]), warranty_months)
+    return {"line_id": line["line_id"], "ticket_id": line["ticket_id"], "appliance_id": appliance_id,
+            "sku": line["sku"], "fitted_at": line["at"], "warranty_until": until, "removed_at": None}
 
 
 # --- manufacturer claims ----------------------------------------------------------------
@@ -285,6 +290,7 @@ def refresh_claims(ticket: Ticket) -> list[ClaimLine]:
         return []
     appliance = ticket.appliance
     month = month_of(ticket.completed_at)
+    fitted = fitted_parts({ticket.appliance_id})
     names = {i["item_code"]: i["name"] for i in fee_items_for(
         appliance.category, appliance.brand, ticket.customer.region)}
     claims = []
@@ -292,7 +298,8 @@ def refresh_claims(ticket: Ticket) -> list[ClaimLine]:
         if line.removed_at is not None or line.charge != "warranty" or line.source == "customer":
             continue
         part = db.session.get(Part, line.sku)
-        basis = warranty_basis(ticket, line.sku, local_day(line.at)) or "unverified"
+        basis = warranty_basis(appliance, ticket.id, line.sku, local_day(line.at),
+                               fitted[ticket.appliance_id]) or "unverified"
         claims.append(ClaimLine(
             ticket_id=ticket.id, line_kind="part", line_id=line.line_id, brand=appliance.brand,
             category=appliance.category, code=line.sku, name=part.name if part else line.sku,

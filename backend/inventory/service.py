@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from backend.audit import Actor, record_audit
+from backend.audit import Actor, audit_row, record_audit
 from backend.catalog.models import Part
 from backend.db import db, mark_changed
 from backend.errors import DomainError, NotFound
@@ -29,7 +30,7 @@ from backend.inventory.models import (
     StocktakeLine,
 )
 from backend.people.models import User
-from backend.tickets.models import OldPart, Ticket
+from backend.tickets.models import AuditLog, OldPart, Ticket
 
 SINGLETON_LOCATIONS = ("warehouse", "customer", "manufacturer", "scrap")
 
@@ -64,19 +65,37 @@ def van_of(user_id: int, username: str) -> StockLocation:
     return ensure_location(f"van:{username}", "van", user_id)
 
 
-def _bump_level(location_id: int, sku: str, delta: int) -> None:
-    """Add a delta to the cached level in one statement (an upsert), so two pushes moving
-    the same SKU at once never lose an update the way read-then-write would."""
+def level_upsert(dialect: str) -> Any:
+    """Add `qty` to the cached level of (location_id, sku) in one statement, so two pushes
+    moving the same SKU at once never lose an update the way read-then-write would."""
     table = StockLevel.__table__
-    dialect_insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(table).values(location_id=location_id, sku=sku, qty=delta, change_seq=0)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.location_id, table.c.sku],
-        set_={"qty": table.c.qty + statement.excluded.qty}))
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return statement.on_conflict_do_update(index_elements=[table.c.location_id, table.c.sku],
+                                           set_={"qty": table.c.qty + statement.excluded.qty})
+
+
+def _bump_level(location_id: int, sku: str, delta: int) -> None:
+    db.session.execute(level_upsert(db.session.get_bind().dialect.name),
+                       {"location_id": location_id, "sku": sku, "qty": delta, "change_seq": 0})
     loaded = db.session.identity_map.get(db.session.identity_key(StockLevel, (location_id, sku)))
     if loaded is not None:
         db.session.expire(loaded, ["qty"])
     mark_changed(db.session, location_ids=(location_id,))
+
+
+def stock_move_row(
+    actor: Actor | None, *, sku: str, qty: int, source: StockLocation | None,
+    target: StockLocation | None, reason: str, at: datetime, ref: str | None, note: str | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A ledger move's columns and its audit row (whose entity_id waits for the move's id)."""
+    move = {"sku": sku, "qty": qty, "reason": reason, "ref": ref, "note": note, "at": at,
+            "from_location_id": source.id if source else None,
+            "to_location_id": target.id if target else None,
+            "actor_id": actor.user_id if actor else None, "device_id": actor.device_id if actor else None}
+    audit = audit_row(actor, entity="stock_move", entity_id=None, action=reason, at=at,
+                      after={"sku": sku, "qty": qty, "from": source.code if source else None,
+                             "to": target.code if target else None, "ref": ref})
+    return move, audit
 
 
 def move_stock(
@@ -91,19 +110,14 @@ def move_stock(
         raise DomainError("invalid_quantity", _("Quantity must be positive"), 400)
     if db.session.get(Part, sku) is None:
         raise NotFound(_("Part %(sku)s", sku=sku))
-    move_id = db.session.execute(insert(StockMove).values(
-        sku=sku, qty=qty, reason=reason, ref=ref, note=note, at=at,
-        from_location_id=from_location.id if from_location else None,
-        to_location_id=to_location.id if to_location else None,
-        actor_id=actor.user_id if actor else None, device_id=actor.device_id if actor else None,
-    ).returning(StockMove.id)).scalar_one()
+    move, audit = stock_move_row(actor, sku=sku, qty=qty, source=from_location, target=to_location,
+                                 reason=reason, at=at, ref=ref, note=note)
+    move_id = db.session.execute(insert(StockMove).values(move).returning(StockMove.id)).scalar_one()
     if from_location is not None:
         _bump_level(from_location.id, sku, -qty)
     if to_location is not None:
         _bump_level(to_location.id, sku, qty)
-    record_audit(actor, entity="stock_move", entity_id=move_id, action=reason, at=at,
-                 after={"sku": sku, "qty": qty, "from": from_location.code if from_location else None,
-                        "to": to_location.code if to_location else None, "ref": ref})
+    db.session.add(AuditLog(**{**audit, "entity_id": str(move_id)}))
     return move_id
 
 

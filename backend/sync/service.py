@@ -1,4 +1,4 @@
-"""Applying a device's push: seq order, one savepoint per mutation, idempotent by (device, id)."""
+"""Applying a device's push: seq order, each mutation alone, idempotent by (device, id)."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import insert
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.audit import Actor, buffered_audit
-from backend.db import db, pinned_identity_map
+from backend.audit import Actor
+from backend.commission import hooks
+from backend.db import db, expanding, insert_rows
 from backend.errors import DomainError
+from backend.fees.settings import repeat_repair_days
 from backend.people.models import Device
 from backend.sync.models import MutationLog
 from backend.sync.mutations import HANDLERS, Deferred, MutationContext, Rejected
 from backend.sync.protocol import mutation_key_schema, mutation_schema
-from backend.tickets.models import Ticket
-from backend.tickets.service import was_assigned_to
+from backend.sync.working_set import WorkingSet
 
 
 def _result(log: dict[str, Any], status: str | None = None) -> dict[str, Any]:
@@ -32,6 +33,9 @@ def _result(log: dict[str, Any], status: str | None = None) -> dict[str, Any]:
 
 
 LOG_FIELDS = ("mutation_id", "seq", "status", "code", "message", "flags")
+ALREADY_SENT = select(*(getattr(MutationLog, f) for f in LOG_FIELDS)).where(
+    MutationLog.device_id == bindparam("device_id"),
+    MutationLog.mutation_id.in_(expanding("ids")) | MutationLog.seq.in_(expanding("seqs")))
 
 
 def _lock_device(device_id: str) -> Device:
@@ -60,43 +64,135 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
             parsed.append(mutation_schema.load(raw if isinstance(raw, dict) else {}))
         except ValidationError as error:
             parsed.append(_malformed(raw, error, results))
-    parsed = [m for m in parsed if m is not None]
-    # What this device already sent, by id and by seq, in one query for the whole batch.
-    seen: dict[str, dict[str, Any]] = {}
-    used_seqs: dict[int, str] = {}
-    if parsed:
-        for row in db.session.execute(
-            db.select(*(getattr(MutationLog, f) for f in LOG_FIELDS)).where(
-                MutationLog.device_id == device.id,
-                MutationLog.mutation_id.in_([str(m["id"]) for m in parsed])
-                | MutationLog.seq.in_([m["seq"] for m in parsed]))
-        ).mappings():
-            seen[row["mutation_id"]] = dict(row)
-            used_seqs[row["seq"]] = row["mutation_id"]
-    new_logs: list[dict[str, Any]] = []
-    with pinned_identity_map(db.session()), buffered_audit() as audit_rows:
-        for mutation in sorted(parsed, key=lambda m: m["seq"]):
+    parsed = sorted((m for m in parsed if m is not None), key=lambda m: m["seq"])
+    batch = Batch(actor, device.id, parsed, offset, skewed, now)
+    try:
+        # The push's rows, stored together; the database may still refuse them (a row a
+        # concurrent push wrote first): then again, one savepoint per mutation, so only the
+        # mutation that conflicts is rejected.
+        with db.session.begin_nested():
+            results += batch.apply(savepoint_each=False)
+    except SQLAlchemyError:
+        results += Batch(actor, device.id, parsed, offset, skewed, now).apply(savepoint_each=True)
+    _advance_settled(device)
+    return results
+
+
+class Batch:
+    """The mutations of one push, applied in seq order against one working set."""
+
+    def __init__(self, actor: Actor, device_id: str, mutations: list[dict[str, Any]], offset: timedelta,
+                 skewed: bool, now: datetime) -> None:
+        self.actor, self.device_id, self.mutations = actor, device_id, mutations
+        self.offset, self.skewed, self.now = offset, skewed, now
+        self.repeat_days = repeat_repair_days()
+
+    def apply(self, *, savepoint_each: bool) -> list[dict[str, Any]]:
+        seen, used_seqs = self._already_sent()
+        ws = self._working_set()
+        results, logs = [], []
+        for mutation in self.mutations:
             mutation_id = str(mutation["id"])
             if mutation_id in seen:
                 results.append(_result(seen[mutation_id], "duplicate"))
-            elif used_seqs.get(mutation["seq"], mutation_id) != mutation_id:
+                continue
+            if used_seqs.get(mutation["seq"], mutation_id) != mutation_id:
                 results.append({"id": mutation_id, "status": "rejected", "code": "seq_conflict",
                                 "message": _("seq %(seq)s was already used by another mutation",
                                              seq=mutation["seq"])})
-            else:
-                log = mutation.get("rejection") or _apply_one(
-                    actor, device, mutation, offset, skewed, now, audit_rows)
-                if log["status"] != "deferred":
-                    # Stored with its result; a deferred one is not: the device sends it again.
-                    log = {**log, "device_id": device.id, "received_at": now}
-                    new_logs.append(log)
-                    seen[mutation_id] = log
-                    used_seqs[log["seq"]] = mutation_id
-                results.append(_result(log))
-    if new_logs:
-        db.session.execute(insert(MutationLog), new_logs)
-    _advance_settled(device)
-    return results
+                continue
+            log = mutation.get("rejection")
+            if log is None and savepoint_each:
+                try:
+                    with db.session.begin_nested():
+                        log = self._apply_one(ws, mutation)
+                        ws.flush()
+                except SQLAlchemyError:
+                    log = self._log(mutation, "rejected", "storage_conflict",
+                                    _("The mutation conflicts with stored data"))
+                    ws = self._working_set()  # it holds what the refused mutation wrote
+            elif log is None:
+                log = self._apply_one(ws, mutation)
+            if log["status"] != "deferred":
+                # Stored with its result; a deferred one is not: the device sends it again.
+                log = {**log, "device_id": self.device_id, "received_at": self.now}
+                logs.append(log)
+                seen[mutation_id] = log
+                used_seqs[log["seq"]] = mutation_id
+            results.append(_result(log))
+        ws.flush()
+        insert_rows(ws.conn, MutationLog.__table__, logs)
+        db.session.expire_all()  # objects this session loaded before the push are stale now
+        done = {i for i in ws.money_changed | ws.completed if ws.tickets[i].status == "completed"}
+        if done:
+            hooks.after_push(ws.completed & done, done, self.actor.user_id, self.now, self.actor,
+                             self.repeat_days)
+        return results
+
+    def _working_set(self) -> WorkingSet:
+        return WorkingSet(self.actor, [m for m in self.mutations if "rejection" not in m], self.repeat_days)
+
+    def _already_sent(self) -> tuple[dict[str, dict[str, Any]], dict[int, str]]:
+        """What this device already sent, by id and by seq, in one query for the whole push."""
+        seen: dict[str, dict[str, Any]] = {}
+        used_seqs: dict[int, str] = {}
+        if self.mutations:
+            for row in db.session.execute(ALREADY_SENT, {
+                "device_id": self.device_id, "ids": [str(m["id"]) for m in self.mutations],
+                "seqs": [m["seq"] for m in self.mutations]}).mappings():
+                seen[row["mutation_id"]] = dict(row)
+                used_seqs[row["seq"]] = row["mutation_id"]
+        return seen, used_seqs
+
+    def _log(self, mutation: dict[str, Any], status: str, code: str | None = None,
+             message: str | None = None, flags: list[str] | None = None) -> dict[str, Any]:
+        """The mutation-log row of one mutation and its result."""
+        return {
+            "device_id": self.device_id, "mutation_id": str(mutation["id"]), "seq": mutation["seq"],
+            "name": mutation["name"], "ticket_id": mutation["ticket_id"], "args": mutation["args"],
+            "device_at": mutation["at"], "corrected_at": mutation["at"] + self.offset,
+            "received_at": self.now, "status": status, "code": code, "message": message,
+            "flags": flags or [],
+        }
+
+    def _apply_one(self, ws: WorkingSet, mutation: dict[str, Any]) -> dict[str, Any]:
+        try:
+            flags = self._run_handler(ws, mutation)
+        except (Rejected, Deferred) as refusal:
+            status = "deferred" if isinstance(refusal, Deferred) else "rejected"
+            return self._log(mutation, status, refusal.code, refusal.message)
+        except ValidationError as error:
+            return self._log(mutation, "rejected", "validation_error",
+                             _("Invalid arguments: %(fields)s", fields=error.messages))
+        return self._log(mutation, "applied", flags=flags)
+
+    def _run_handler(self, ws: WorkingSet, mutation: dict[str, Any]) -> list[str]:
+        entry = HANDLERS.get(mutation["name"])
+        if entry is None:
+            raise Rejected("unknown_mutation", _("Unknown mutation %(name)s", name=mutation["name"]))
+        schema, handler = entry
+        args = schema.load(mutation["args"])
+        ticket = ws.tickets.get(mutation["ticket_id"])
+        if ticket is None:
+            raise Rejected("unknown_ticket", _("Unknown ticket %(id)s", id=mutation["ticket_id"]))
+        actor = self.actor
+        if actor.role != "technician" or not ticket.was_assigned:
+            raise Rejected("forbidden", _("This ticket was never assigned to you"))
+        ctx = MutationContext(ws=ws, actor=actor, ticket=ticket, mutation_id=str(mutation["id"]),
+                              at=mutation["at"], corrected_at=mutation["at"] + self.offset, now=self.now)
+        # What the ticket was when the fact arrived, judged before the handler changes it.
+        cancelled = ticket.status == "cancelled"
+        reassigned = not cancelled and ticket.technician_id != actor.user_id
+        handler(ctx, args)
+        # Raised once the handler has not refused, so a refused mutation leaves no flag.
+        handler_flags, ctx.flags = ctx.flags, []
+        if cancelled:
+            ctx.flag("completed_after_cancel", mutation=mutation["name"])
+        elif reassigned:
+            ctx.flag("reassigned_during_visit", mutation=mutation["name"], device_user=actor.username)
+        if self.skewed:
+            ctx.flag("clock_skew", offset_ms=int(self.offset.total_seconds() * 1000))
+        return ctx.flags + [f for f in handler_flags if f not in ctx.flags]
 
 
 def _malformed(raw: Any, error: ValidationError, results: list[dict]) -> dict[str, Any] | None:
@@ -116,62 +212,6 @@ def _malformed(raw: Any, error: ValidationError, results: list[dict]) -> dict[st
         "ticket_id": None, "args": None, "device_at": None, "corrected_at": None,
         "status": "rejected", "code": "malformed_mutation", "message": message, "flags": [],
     }}
-
-
-def _apply_one(actor: Actor, device: Device, mutation: dict[str, Any], offset: timedelta,
-               skewed: bool, now: datetime, audit_rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Apply one mutation in its own savepoint; returns its mutation-log row."""
-    corrected_at = mutation["at"] + offset
-    status, code, message, flags = "applied", None, None, []
-    audit_mark = len(audit_rows)
-    try:
-        with db.session.begin_nested():
-            # No autoflush inside a handler: one flush per mutation, at the end.
-            with db.session.no_autoflush:
-                flags = _run_handler(actor, mutation, corrected_at, skewed, now)
-            db.session.flush()
-    except (Rejected, Deferred) as refusal:
-        status = "deferred" if isinstance(refusal, Deferred) else "rejected"
-        code, message, flags = refusal.code, refusal.message, []
-    except ValidationError as error:
-        status, code, flags = "rejected", "validation_error", []
-        message = _("Invalid arguments: %(fields)s", fields=error.messages)
-    except SQLAlchemyError:
-        # The savepoint is already rolled back by the context manager.
-        status, code, flags = "rejected", "storage_conflict", []
-        message = _("The mutation conflicts with stored data")
-    if status != "applied":
-        del audit_rows[audit_mark:]  # what a rolled-back mutation did never happened
-    return {
-        "device_id": device.id, "mutation_id": str(mutation["id"]), "seq": mutation["seq"],
-        "name": mutation["name"], "ticket_id": mutation["ticket_id"], "args": mutation["args"],
-        "device_at": mutation["at"], "corrected_at": corrected_at, "received_at": now,
-        "status": status, "code": code, "message": message, "flags": flags,
-    }
-
-
-def _run_handler(actor: Actor, mutation: dict[str, Any], corrected_at: datetime, skewed: bool,
-                 now: datetime) -> list[str]:
-    entry = HANDLERS.get(mutation["name"])
-    if entry is None:
-        raise Rejected("unknown_mutation", _("Unknown mutation %(name)s", name=mutation["name"]))
-    schema, handler = entry
-    args = schema.load(mutation["args"])
-    ticket = db.session.get(Ticket, mutation["ticket_id"])
-    if ticket is None:
-        raise Rejected("unknown_ticket", _("Unknown ticket %(id)s", id=mutation["ticket_id"]))
-    if actor.role != "technician" or not was_assigned_to(ticket, actor.user_id):
-        raise Rejected("forbidden", _("This ticket was never assigned to you"))
-    ctx = MutationContext(actor=actor, ticket=ticket, mutation_id=str(mutation["id"]),
-                          at=mutation["at"], corrected_at=corrected_at, now=now)
-    if ticket.status == "cancelled":
-        ctx.flag("completed_after_cancel", mutation=mutation["name"])
-    elif ticket.technician_id != actor.user_id:
-        ctx.flag("reassigned_during_visit", mutation=mutation["name"], device_user=actor.username)
-    if skewed:
-        ctx.flag("clock_skew", offset_ms=int((corrected_at - mutation["at"]).total_seconds() * 1000))
-    handler(ctx, args)
-    return ctx.flags
 
 
 def _advance_settled(device: Device) -> None:

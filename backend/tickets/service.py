@@ -190,24 +190,6 @@ def was_assigned_to(ticket: Ticket, user_id: int) -> bool:
     ).first() is not None
 
 
-def raise_flag(
-    ticket_id: int | None, kind: str, detail: dict[str, Any], now: datetime, *,
-    device_id: str | None = None, mutation_id: str | None = None, dedupe: bool = True,
-) -> Flag:
-    """Open a flag, or return the open one of the same kind on the same ticket."""
-    if dedupe and ticket_id is not None:
-        existing = db.session.execute(
-            db.select(Flag).where(Flag.ticket_id == ticket_id, Flag.kind == kind,
-                                  Flag.resolved_at.is_(None)).limit(1)
-        ).scalar_one_or_none()
-        if existing is not None:
-            return existing
-    flag = Flag(ticket_id=ticket_id, kind=kind, detail=detail, created_at=now,
-                device_id=device_id, mutation_id=mutation_id)
-    db.session.add(flag)
-    return flag
-
-
 def resolve_flag(actor: Actor, flag_id: int, note: str, now: datetime) -> Flag:
     flag = db.session.get(Flag, flag_id)
     if flag is None:
@@ -218,14 +200,6 @@ def resolve_flag(actor: Actor, flag_id: int, note: str, now: datetime) -> Flag:
     record_audit(actor, entity="flag", entity_id=flag.id, ticket_id=flag.ticket_id,
                  action="resolve", at=now, after={"kind": flag.kind, "note": note})
     return flag
-
-
-def recompute_total(ticket: Ticket) -> int:
-    """The ticket total is always derived from its live lines."""
-    parts = sum(p.amount_fen for p in ticket.part_lines if p.removed_at is None)
-    fees = sum(f.amount_fen for f in ticket.fee_lines)
-    ticket.total_fen = parts + fees
-    return ticket.total_fen
 
 
 def live_part_lines(ticket: Ticket) -> list[PartLine]:
