@@ -10,6 +10,7 @@ otherwise).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
@@ -35,6 +36,11 @@ db = SQLAlchemy(model_class=Base)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def expanding(name: str) -> Any:
+    """A bound list for IN: the statement is built once, and a long list costs one parameter."""
+    return bindparam(name, expanding=True)
 
 
 class UTCDateTime(TypeDecorator):
@@ -94,6 +100,16 @@ def _collect_changes(session: Session, flush_context: Any) -> None:
             mark_changed(session, removals=True)
 
 
+NEXT_SEQ = text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+STAMP_CATALOG = text("UPDATE sync_counter SET catalog_seq = :s WHERE id = 1")
+STAMP_TICKETS = text("UPDATE tickets SET change_seq = :s WHERE id IN :ids").bindparams(
+    expanding("ids"))
+# Rows of other open transactions are invisible here, so only ours get stamped.
+STAMP_REMOVALS = text("UPDATE ticket_removals SET change_seq = :s WHERE change_seq = 0")
+STAMP_LEVELS = text("UPDATE stock_levels SET change_seq = :s WHERE location_id IN :ids").bindparams(
+    expanding("ids"))
+
+
 @event.listens_for(Session, "before_commit")
 def _stamp_changes(session: Session) -> None:
     if session.in_nested_transaction():
@@ -104,31 +120,17 @@ def _stamp_changes(session: Session) -> None:
         changes["tickets"] or changes["locations"] or changes["catalog"] or changes["removals"]
     ):
         return
-    seq = session.execute(
-        text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
-    ).scalar_one()
+    connection = session.connection()  # Core: these run on every commit that changed anything
+    seq = connection.execute(NEXT_SEQ).scalar_one()
     session.info["committed_seq"] = seq
     if changes["catalog"]:
-        session.execute(text("UPDATE sync_counter SET catalog_seq = :s WHERE id = 1"), {"s": seq})
+        connection.execute(STAMP_CATALOG, {"s": seq})
     if changes["tickets"]:
-        session.execute(
-            text("UPDATE tickets SET change_seq = :s WHERE id IN :ids").bindparams(
-                expanding("ids")
-            ),
-            {"s": seq, "ids": sorted(changes["tickets"])},
-        )
+        connection.execute(STAMP_TICKETS, {"s": seq, "ids": sorted(changes["tickets"])})
     if changes["removals"]:
-        # Rows of other open transactions are invisible here, so only ours get stamped.
-        session.execute(
-            text("UPDATE ticket_removals SET change_seq = :s WHERE change_seq = 0"), {"s": seq}
-        )
+        connection.execute(STAMP_REMOVALS, {"s": seq})
     if changes["locations"]:
-        session.execute(
-            text("UPDATE stock_levels SET change_seq = :s WHERE location_id IN :ids").bindparams(
-                expanding("ids")
-            ),
-            {"s": seq, "ids": sorted(changes["locations"])},
-        )
+        connection.execute(STAMP_LEVELS, {"s": seq, "ids": sorted(changes["locations"])})
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -143,14 +145,19 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     dialect = connection.dialect
     names = list(rows[0])
     quote = dialect.identifier_preparer.quote
-    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
            f"VALUES ({', '.join([mark] * len(names))})")
-    converting = [(n, p) for n, p in zip(names, processors, strict=True)]
-    connection.exec_driver_sql(sql, [
-        tuple(row[n] if p is None else p(row[n]) for n, p in converting)
-        for row in rows])
+    converting = [(i, p) for i, n in enumerate(names)
+                  if (p := table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    params = []
+    for row in rows:
+        values = list(values_of(row))
+        for i, process in converting:
+            values[i] = process(values[i])
+        params.append(tuple(values))
+    connection.exec_driver_sql(sql, params)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -159,8 +166,3 @@ def _forget_changes(session: Session) -> None:
     # which costs one redundant ticket in a pull and never a missed one.
     if not session.in_transaction():
         session.info.pop("sync_changes", None)
-
-
-def expanding(name: str) -> Any:
-    """A bound list for IN: the statement is built once, and a long list costs one parameter."""
-    return bindparam(name, expanding=True)

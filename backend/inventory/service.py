@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
@@ -65,6 +66,7 @@ def van_of(user_id: int, username: str) -> StockLocation:
     return ensure_location(f"van:{username}", "van", user_id)
 
 
+@cache
 def level_upsert(dialect: str) -> Any:
     """Add `qty` to the cached level of (location_id, sku) in one statement, so two pushes
     moving the same SKU at once never lose an update the way read-then-write would."""

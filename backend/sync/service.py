@@ -7,8 +7,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError
 
 from backend.audit import Actor
 from backend.commission import hooks
@@ -38,43 +38,47 @@ ALREADY_SENT = select(*(getattr(MutationLog, f) for f in LOG_FIELDS)).where(
     MutationLog.mutation_id.in_(expanding("ids")) | MutationLog.seq.in_(expanding("seqs")))
 
 
-def _lock_device(device_id: str) -> Device:
-    # Pushes of one device queue behind each other, so a batch sent twice at the same
-    # moment is applied once and answered "duplicate" the second time.
-    return db.session.execute(
-        db.select(Device).where(Device.id == device_id).with_for_update().execution_options(
-            populate_existing=True)
-    ).scalar_one()
+DEVICES = Device.__table__
+# Updating the device's row first locks it: pushes of one device queue behind each other,
+# so a batch sent twice at the same moment is applied once and answered "duplicate" the
+# second time.
+DEVICE_SEEN = (update(DEVICES).where(DEVICES.c.id == bindparam("k_id"))
+               .returning(DEVICES.c.last_settled_seq))
+DEVICE_SETTLED = update(DEVICES).where(DEVICES.c.id == bindparam("k_id"))
+STORED_SEQS_AFTER = (select(MutationLog.seq).where(MutationLog.device_id == bindparam("device_id"),
+                                                   MutationLog.seq > bindparam("after"))
+                     .order_by(MutationLog.seq))
 
 
 def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: timedelta) -> list[dict]:
     if body["device_id"] != actor.device_id:
         raise DomainError("device_mismatch", _("This token belongs to another device"), 403)
-    device = _lock_device(actor.device_id)
     offset = now - body["clock"]
-    device.clock_offset_ms = int(offset.total_seconds() * 1000)
-    device.last_seen_at = now
-    device.client_version = body.get("client_version")
+    settled = db.session.connection().execute(DEVICE_SEEN, {
+        "k_id": actor.device_id, "clock_offset_ms": int(offset.total_seconds() * 1000),
+        "last_seen_at": now, "client_version": body.get("client_version")}).scalar_one()
     skewed = abs(offset) > skew_limit
 
     results: list[dict[str, Any]] = []
     parsed = []
     for raw in body["mutations"]:
         try:
-            parsed.append(mutation_schema.load(raw if isinstance(raw, dict) else {}))
+            mutation = mutation_schema.load(raw if isinstance(raw, dict) else {})
+            parsed.append({**mutation, "id": str(mutation["id"])})
         except ValidationError as error:
             parsed.append(_malformed(raw, error, results))
     parsed = sorted((m for m in parsed if m is not None), key=lambda m: m["seq"])
-    batch = Batch(actor, device.id, parsed, offset, skewed, now)
+    batch = Batch(actor, actor.device_id, parsed, offset, skewed, now)
     try:
         # The push's rows, stored together; the database may still refuse them (a row a
         # concurrent push wrote first): then again, one savepoint per mutation, so only the
         # mutation that conflicts is rejected.
         with db.session.begin_nested():
             results += batch.apply(savepoint_each=False)
-    except SQLAlchemyError:
-        results += Batch(actor, device.id, parsed, offset, skewed, now).apply(savepoint_each=True)
-    _advance_settled(device)
+    except DBAPIError:
+        results += Batch(actor, actor.device_id, parsed, offset, skewed, now).apply(savepoint_each=True)
+    _advance_settled(actor.device_id, settled)
+    db.session.expire_all()  # objects this session loaded before the push are stale now
     return results
 
 
@@ -92,7 +96,7 @@ class Batch:
         ws = self._working_set()
         results, logs = [], []
         for mutation in self.mutations:
-            mutation_id = str(mutation["id"])
+            mutation_id = mutation["id"]
             if mutation_id in seen:
                 results.append(_result(seen[mutation_id], "duplicate"))
                 continue
@@ -107,7 +111,7 @@ class Batch:
                     with db.session.begin_nested():
                         log = self._apply_one(ws, mutation)
                         ws.flush()
-                except SQLAlchemyError:
+                except DBAPIError:
                     log = self._log(mutation, "rejected", "storage_conflict",
                                     _("The mutation conflicts with stored data"))
                     ws = self._working_set()  # it holds what the refused mutation wrote
@@ -115,16 +119,16 @@ class Batch:
                 log = self._apply_one(ws, mutation)
             if log["status"] != "deferred":
                 # Stored with its result; a deferred one is not: the device sends it again.
-                log = {**log, "device_id": self.device_id, "received_at": self.now}
+                log.update(device_id=self.device_id, received_at=self.now)
                 logs.append(log)
                 seen[mutation_id] = log
                 used_seqs[log["seq"]] = mutation_id
             results.append(_result(log))
         ws.flush()
         insert_rows(ws.conn, MutationLog.__table__, logs)
-        db.session.expire_all()  # objects this session loaded before the push are stale now
         done = {i for i in ws.money_changed | ws.completed if ws.tickets[i].status == "completed"}
         if done:
+            db.session.expire_all()  # the ORM reads the tickets again, as the push left them
             hooks.after_push(ws.completed & done, done, self.actor.user_id, self.now, self.actor,
                              self.repeat_days)
         return results
@@ -138,7 +142,7 @@ class Batch:
         used_seqs: dict[int, str] = {}
         if self.mutations:
             for row in db.session.execute(ALREADY_SENT, {
-                "device_id": self.device_id, "ids": [str(m["id"]) for m in self.mutations],
+                "device_id": self.device_id, "ids": [m["id"] for m in self.mutations],
                 "seqs": [m["seq"] for m in self.mutations]}).mappings():
                 seen[row["mutation_id"]] = dict(row)
                 used_seqs[row["seq"]] = row["mutation_id"]
@@ -148,7 +152,7 @@ class Batch:
              message: str | None = None, flags: list[str] | None = None) -> dict[str, Any]:
         """The mutation-log row of one mutation and its result."""
         return {
-            "device_id": self.device_id, "mutation_id": str(mutation["id"]), "seq": mutation["seq"],
+            "device_id": self.device_id, "mutation_id": mutation["id"], "seq": mutation["seq"],
             "name": mutation["name"], "ticket_id": mutation["ticket_id"], "args": mutation["args"],
             "device_at": mutation["at"], "corrected_at": mutation["at"] + self.offset,
             "received_at": self.now, "status": status, "code": code, "message": message,
@@ -178,7 +182,7 @@ class Batch:
         actor = self.actor
         if actor.role != "technician" or not ticket.was_assigned:
             raise Rejected("forbidden", _("This ticket was never assigned to you"))
-        ctx = MutationContext(ws=ws, actor=actor, ticket=ticket, mutation_id=str(mutation["id"]),
+        ctx = MutationContext(ws=ws, actor=actor, ticket=ticket, mutation_id=mutation["id"],
                               at=mutation["at"], corrected_at=mutation["at"] + self.offset, now=self.now)
         # What the ticket was when the fact arrived, judged before the handler changes it.
         cancelled = ticket.status == "cancelled"
@@ -206,7 +210,7 @@ def _malformed(raw: Any, error: ValidationError, results: list[dict]) -> dict[st
                         "status": "rejected", "code": "malformed_mutation", "message": message})
         return None
     name = raw.get("name")
-    return {**key, "rejection": {
+    return {"id": str(key["id"]), "seq": key["seq"], "rejection": {
         "mutation_id": str(key["id"]), "seq": key["seq"],
         "name": name[:40].replace("\x00", "") if isinstance(name, str) else "?",
         "ticket_id": None, "args": None, "device_at": None, "corrected_at": None,
@@ -214,16 +218,11 @@ def _malformed(raw: Any, error: ValidationError, results: list[dict]) -> dict[st
     }}
 
 
-def _advance_settled(device: Device) -> None:
+def _advance_settled(device_id: str, settled: int) -> None:
     """device_last_seq: the highest seq with it and all below settled; a deferred one stops it."""
-    seqs = db.session.execute(
-        db.select(MutationLog.seq).where(MutationLog.device_id == device.id,
-                                         MutationLog.seq > device.last_settled_seq)
-        .order_by(MutationLog.seq)
-    ).scalars()
-    settled = device.last_settled_seq
-    for seq in seqs:
+    for seq in db.session.connection().execute(STORED_SEQS_AFTER, {"device_id": device_id, "after": settled}
+                                               ).scalars():
         if seq != settled + 1:
             break
         settled = seq
-    device.last_settled_seq = settled
+    db.session.connection().execute(DEVICE_SETTLED, {"k_id": device_id, "last_settled_seq": settled})
