@@ -121,6 +121,62 @@ def test_one_bad_mutation_never_loses_the_others(shop, phone, office):
     assert device.pull()["device_last_seq"] == 4
 
 
+@pytest.fixture
+def database_refuses_audit_of(app):
+    """A rule the database itself enforces (a trigger on the audit log): the handler accepts
+    the mutation, the database refuses its last row when the push is stored."""
+    refused = "P1"
+    with app.app_context(), db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"IF NEW.entity_id = '{refused}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$")
+            conn.exec_driver_sql("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
+                                 "FOR EACH ROW EXECUTE FUNCTION refuse_audit()")
+        else:
+            conn.exec_driver_sql(f"CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
+                                 f"WHEN NEW.entity_id = '{refused}' "
+                                 "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    yield refused
+    with app.app_context(), db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP TRIGGER refuse_audit ON audit_log")
+            conn.exec_driver_sql("DROP FUNCTION refuse_audit()")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER refuse_audit")
+
+
+def test_a_mutation_whose_rows_the_database_refuses_is_rejected_whole_and_alone(
+        shop, phone, office, database_refuses_audit_of):
+    tech = shop.technician("tech1")
+    shop.van(tech, {"CAP-35UF": 2})
+    ticket = shop.ticket(tech)
+    device = phone("tech1")
+    batch = [
+        device.mutation("part.use", ticket.id, line_id="L1", sku="CAP-35UF", qty=1, source="van",
+                        charge="paid"),
+        device.mutation("payment.record", ticket.id, payment_id=database_refuses_audit_of, method="cash",
+                        amount_fen=100),
+        device.mutation("payment.record", ticket.id, payment_id="P2", method="cash", amount_fen=4500),
+        device.mutation("rating.record", ticket.id, score=5),
+    ]
+
+    results = device.push(*batch)["results"]
+    again = device.push(*batch)["results"]
+
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("applied", None), ("rejected", "storage_conflict"), ("applied", None), ("applied", None)]
+    assert [(r["status"], r.get("code")) for r in again] == [
+        ("duplicate", None), ("duplicate", "storage_conflict"), ("duplicate", None), ("duplicate", None)]
+    detail = ticket_detail(office(), ticket.id)
+    assert [p["line_id"] for p in detail["parts"]] == ["L1"]
+    # The payment row was written before its audit row was refused: the savepoint took it back.
+    assert [p["payment_id"] for p in detail["payments"]] == ["P2"]
+    assert detail["rating"]["score"] == 5
+    assert van_level(tech, "CAP-35UF") == 1
+    assert device.pull()["device_last_seq"] == 4
+
+
 def test_van_stock_may_go_negative_and_is_flagged(shop, phone):
     tech = shop.technician("tech1")
     shop.van(tech, {"CAP-35UF": 1})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +52,15 @@ STORED_SEQS_AFTER = (select(MutationLog.seq).where(MutationLog.device_id == bind
                      .order_by(MutationLog.seq))
 
 
+@contextmanager
+def savepoint() -> Iterator[None]:
+    with db.session.begin_nested():
+        # The session sends SAVEPOINT when it next asks for its connection; the working set
+        # writes through a connection it already holds, so ask now.
+        db.session.connection()
+        yield
+
+
 def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: timedelta) -> list[dict]:
     if body["device_id"] != actor.device_id:
         raise DomainError("device_mismatch", _("This token belongs to another device"), 403)
@@ -73,7 +84,7 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
         # The push's rows, stored together; the database may still refuse them (a row a
         # concurrent push wrote first): then again, one savepoint per mutation, so only the
         # mutation that conflicts is rejected.
-        with db.session.begin_nested():
+        with savepoint():
             results += batch.apply(savepoint_each=False)
     except DBAPIError:
         results += Batch(actor, actor.device_id, parsed, offset, skewed, now).apply(savepoint_each=True)
@@ -108,7 +119,7 @@ class Batch:
             log = mutation.get("rejection")
             if log is None and savepoint_each:
                 try:
-                    with db.session.begin_nested():
+                    with savepoint():
                         log = self._apply_one(ws, mutation)
                         ws.flush()
                 except DBAPIError:
