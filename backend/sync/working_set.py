@@ -75,9 +75,7 @@ def _key(table: str, row: dict[str, Any]) -> tuple:
     return tuple(row[k] for k in KEYS[table])
 
 
-
 # Built once: a statement built per push spends more time being built than being run.
-
 TICKET_FACTS = (
     select(Ticket.id, Ticket.number, Ticket.status, Ticket.technician_id, Ticket.appliance_id,
            Ticket.fault_category, Ticket.created_at, Ticket.completed_at, Ticket.repeat_of_id,
@@ -108,6 +106,8 @@ LEVELS = select(StockLevel.sku, StockLevel.qty).where(StockLevel.location_id == 
 
 
 class WorkingSet:
+    """What one push reads and writes (see the module's docstring)."""
+
     def __init__(self, actor: Actor, mutations: list[dict[str, Any]], repeat_days: int) -> None:
         self.actor = actor
         self.repeat_days = repeat_days
