@@ -70,15 +70,16 @@ class SyncCounter(db.Model):
 
 
 def mark_changed(
-    session: Session, *, ticket_ids: tuple[int, ...] = (), location_ids: tuple[int, ...] = (),
+    session: Session, *, ticket_ids: tuple[int, ...] = (), levels: tuple[tuple[int, str], ...] = (),
     catalog: bool = False, removals: bool = False,
 ) -> None:
-    """Note what this transaction changed; the counter is taken once, before commit."""
+    """Note what this transaction changed (stock levels as (location_id, sku)); the counter
+    is taken once, before commit."""
     changes = session.info.setdefault(
-        "sync_changes", {"tickets": set(), "locations": set(), "catalog": False, "removals": False}
+        "sync_changes", {"tickets": set(), "levels": set(), "catalog": False, "removals": False}
     )
     changes["tickets"].update(ticket_ids)
-    changes["locations"].update(location_ids)
+    changes["levels"].update(levels)
     changes["catalog"] = changes["catalog"] or catalog
     changes["removals"] = changes["removals"] or removals
 
@@ -93,7 +94,7 @@ def _collect_changes(session: Session, flush_context: Any) -> None:
             if ticket_id is not None:
                 mark_changed(session, ticket_ids=(ticket_id,))
         elif scope == "location":
-            mark_changed(session, location_ids=(obj.location_id,))
+            mark_changed(session, levels=((obj.location_id, obj.sku),))
         elif scope == "catalog":
             mark_changed(session, catalog=True)
         elif scope == "removal":
@@ -106,8 +107,7 @@ STAMP_TICKETS = text("UPDATE tickets SET change_seq = :s WHERE id IN :ids").bind
     expanding("ids"))
 # Rows of other open transactions are invisible here, so only ours get stamped.
 STAMP_REMOVALS = text("UPDATE ticket_removals SET change_seq = :s WHERE change_seq = 0")
-STAMP_LEVELS = text("UPDATE stock_levels SET change_seq = :s WHERE location_id IN :ids").bindparams(
-    expanding("ids"))
+STAMP_LEVEL = text("UPDATE stock_levels SET change_seq = :s WHERE location_id = :location_id AND sku = :sku")
 
 
 @event.listens_for(Session, "before_commit")
@@ -117,7 +117,7 @@ def _stamp_changes(session: Session) -> None:
     session.flush()
     changes = session.info.pop("sync_changes", None)
     if not changes or not (
-        changes["tickets"] or changes["locations"] or changes["catalog"] or changes["removals"]
+        changes["tickets"] or changes["levels"] or changes["catalog"] or changes["removals"]
     ):
         return
     connection = session.connection()  # Core: these run on every commit that changed anything
@@ -129,8 +129,10 @@ def _stamp_changes(session: Session) -> None:
         connection.execute(STAMP_TICKETS, {"s": seq, "ids": sorted(changes["tickets"])})
     if changes["removals"]:
         connection.execute(STAMP_REMOVALS, {"s": seq})
-    if changes["locations"]:
-        connection.execute(STAMP_LEVELS, {"s": seq, "ids": sorted(changes["locations"])})
+    if changes["levels"]:
+        # Only the levels that moved: the customer's and the warehouse's hold every SKU.
+        connection.execute(STAMP_LEVEL, [{"s": seq, "location_id": location_id, "sku": sku}
+                                         for location_id, sku in sorted(changes["levels"])])
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -82,7 +82,7 @@ def _bump_level(location_id: int, sku: str, delta: int) -> None:
     loaded = db.session.identity_map.get(db.session.identity_key(StockLevel, (location_id, sku)))
     if loaded is not None:
         db.session.expire(loaded, ["qty"])
-    mark_changed(db.session, location_ids=(location_id,))
+    mark_changed(db.session, levels=((location_id, sku),))
 
 
 def stock_move_row(

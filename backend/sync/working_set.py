@@ -374,7 +374,7 @@ class WorkingSet:
             conn.execute(level_upsert(conn.dialect.name), [
                 {"location_id": loc, "sku": sku, "qty": qty, "change_seq": 0}
                 for (loc, sku), qty in sorted(deltas.items())])
-            mark_changed(db.session, location_ids=tuple({loc for loc, _ in deltas}))
+            mark_changed(db.session, levels=tuple(deltas))
         for table, changes in self._updates.items():
             self._store_updates(table, changes)
         if self._warranty_removals:
