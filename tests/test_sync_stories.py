@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import timedelta
 
@@ -175,6 +176,34 @@ def test_a_mutation_whose_rows_the_database_refuses_is_rejected_whole_and_alone(
     assert detail["rating"]["score"] == 5
     assert van_level(tech, "CAP-35UF") == 1
     assert device.pull()["device_last_seq"] == 4
+
+
+@pytest.mark.postgres_only
+def test_a_row_another_push_is_still_writing_waits_and_the_later_fact_wins(app, shop, phone, office):
+    """A second phone of the same technician rates the ticket while the first phone's push
+    holds its own rating uncommitted: the second push waits, the database refuses its
+    insert once the first commits, and the push applied again one mutation at a time finds
+    the stored rating and replaces it (the later act wins)."""
+    tech = shop.technician("tech1")
+    ticket = shop.ticket(tech)
+    earlier = shop.now - timedelta(minutes=5)
+    device = phone("tech1")
+    with app.app_context():
+        first_phone = db.engine.connect()
+        first_phone.begin()
+        first_phone.exec_driver_sql(
+            "INSERT INTO ratings (ticket_id, score, comment, corrected_at) VALUES (%s, 3, NULL, %s)",
+            (ticket.id, earlier))
+    committer = threading.Timer(1.0, first_phone.commit)
+    committer.start()
+    try:
+        [result] = device.push(device.mutation("rating.record", ticket.id, score=5))["results"]
+    finally:
+        committer.join()
+        first_phone.close()
+
+    assert (result["status"], result.get("code")) == ("applied", None)
+    assert ticket_detail(office(), ticket.id)["rating"]["score"] == 5
 
 
 def test_van_stock_may_go_negative_and_is_flagged(shop, phone):
