@@ -21,6 +21,7 @@ from backend.commission.service import statement_for
 from backend.db import db
 from backend.errors import NotFound
 from backend.fees.models import PartWarranty
+from backend.fees.periods import local_day
 from backend.fees.service import (
     canonical_json,
     fee_items_for_tickets,
@@ -33,7 +34,7 @@ from backend.fees.settings import repeat_repair_days
 from backend.people.models import User
 from backend.sync.models import Blob
 from backend.tickets.models import Diagnosis, Ticket
-from backend.tickets.service import load_tickets, local_date
+from backend.tickets.service import load_tickets
 
 COMPANY = {
     "name": "Fieldsync 家电服务中心",
@@ -282,7 +283,7 @@ def ticket_document(ticket_id: int, now: datetime) -> tuple[dict[str, Any], dict
             "serial": appliance.serial,
             "purchase_date": appliance.purchase_date,
             "warranty_until": warranty_until(appliance),
-            "in_warranty": in_warranty(appliance, local_date(ticket.completed_at or now)),
+            "in_warranty": in_warranty(appliance, local_day(ticket.completed_at or now)),
         },
         "fault": {
             "category": ticket.fault_category,

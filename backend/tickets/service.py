@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import or_
@@ -18,6 +17,7 @@ from backend.audit import Actor, record_audit
 from backend.customers.models import Appliance, Customer
 from backend.db import db
 from backend.errors import DomainError, NotFound
+from backend.fees.periods import local_day
 from backend.fees.service import fee_items_for_tickets, in_warranty, part_warranties_for, warranty_until
 from backend.fees.settings import repeat_repair_days
 from backend.people.models import User
@@ -33,12 +33,6 @@ from backend.tickets.models import (
     TicketRemoval,
     Visit,
 )
-
-LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def local_date(at: datetime):
-    return at.astimezone(LOCAL_ZONE).date()
 
 
 def get_ticket(ticket_id: int) -> Ticket:
@@ -90,7 +84,7 @@ def create_ticket(actor: Actor, data: dict[str, Any], now: datetime) -> Ticket:
     )
     db.session.add(ticket)
     db.session.flush()
-    ticket.number = f"FS{local_date(now):%y%m%d}-{ticket.id:06d}"
+    ticket.number = f"FS{local_day(now):%y%m%d}-{ticket.id:06d}"
     record_audit(actor, entity="ticket", entity_id=ticket.id, ticket_id=ticket.id,
                  action="create", at=now,
                  after={"number": ticket.number, "customer_id": customer.id,
@@ -244,7 +238,7 @@ def ticket_views(tickets: list[Ticket], now: datetime) -> list[dict[str, Any]]:
         ).scalars():
             diagnoses[row.ticket_id].append(row)
     technician_names = dict(db.session.execute(db.select(User.id, User.username)).all()) if ids else {}
-    today = local_date(now)
+    today = local_day(now)
     # The resolved price list per ticket (repeat repairs: free labour) and live part warranties.
     fee_items, repeats = fee_items_for_tickets(tickets, repeat_repair_days())
     part_warranties = part_warranties_for({t.appliance_id for t in tickets}, today)
