@@ -81,7 +81,7 @@ def mutations_for(phone: dict, count: int) -> list[dict]:
         }[name]
         phone["seq"] += 1
         out.append({"id": uuid.uuid4(), "seq": phone["seq"], "name": name, "ticket_id": ticket_id,
-                    "at": now, "args": args})
+                    "at": now - timedelta(seconds=count - i), "args": args})
     return out
 
 
