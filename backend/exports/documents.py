@@ -17,6 +17,7 @@ from marshmallow import Schema, fields
 
 from backend.catalog.models import FaultCode, Part
 from backend.commission.models import TicketCompletion
+from backend.commission.schemas import CommissionLineSchema
 from backend.commission.service import statement_for
 from backend.db import db
 from backend.errors import NotFound
@@ -155,20 +156,10 @@ class ServiceReportSchema(Schema):
     printed_at = fields.DateTime()
 
 
-class StatementLineDocSchema(Schema):
-    ticket_number = fields.String(allow_none=True)
-    kind = fields.String()
-    rule_name = fields.String()
-    base_fen = fields.Integer()
-    rate_bp = fields.Integer(allow_none=True)
-    coefficient_pm = fields.Integer(allow_none=True)
-    fixed_fen = fields.Integer(allow_none=True)
-    qty = fields.Integer(allow_none=True)
-    amount_fen = fields.Integer()
-    is_adjustment = fields.Boolean()
-    adjusts_month = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
-    explanation = fields.String()
+# A printed statement line: the commission line as the office API shows it, fewer columns.
+STATEMENT_LINE_FIELDS = ("ticket_number", "kind", "rule_name", "base_fen", "rate_bp", "coefficient_pm",
+                         "fixed_fen", "qty", "amount_fen", "is_adjustment", "adjusts_month", "note",
+                         "explanation")
 
 
 class StatementDocSchema(Schema):
@@ -178,7 +169,7 @@ class StatementDocSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
     technician = fields.Dict()
     summary = fields.Dict()
-    lines = fields.List(fields.Nested(StatementLineDocSchema))
+    lines = fields.List(fields.Nested(CommissionLineSchema, only=STATEMENT_LINE_FIELDS))
     verify = fields.Nested(VerifySchema)
     printed_at = fields.DateTime()
 
