@@ -15,18 +15,16 @@ from backend.fees.service import open_repeats_of, refresh_claims
 from backend.tickets.models import Ticket
 
 
-def after_push(completed: set[int], changed: set[int], technician_id: int, now: datetime,
+def after_push(done: set[int], completed: set[int], technician_id: int, now: datetime,
                actor: Actor | None, repeat_days: int) -> None:
-    """`completed`: tickets this push completed; `changed`: completed tickets whose money
-    facts it changed (the completed ones among them)."""
-    done = [t for t in (db.session.get(Ticket, i) for i in sorted(completed | changed))
-            if t is not None and t.status == "completed"]
-    for ticket in done:
+    """`done`: completed tickets whose money facts the push changed; `completed`: those of
+    them the push itself completed."""
+    tickets = [db.session.get(Ticket, i) for i in sorted(done)]
+    for ticket in tickets:
         if ticket.id in completed:
             record_completion(ticket, technician_id)
             # Phones holding a later ticket on this appliance and fault get it again, now free labour.
             mark_changed(db.session, ticket_ids=tuple(open_repeats_of(ticket, repeat_days)))
         refresh_claims(ticket)
-    if done:
-        db.session.flush()
-        refresh_tickets([t.id for t in done], now, actor)
+    db.session.flush()
+    refresh_tickets(sorted(done), now, actor)

@@ -137,10 +137,15 @@ def fee_items_for(category: str, brand: str, region: str) -> list[dict[str, Any]
     return sorted(items, key=lambda i: i["item_code"])
 
 
-def free_labour(item: dict[str, Any]) -> dict[str, Any]:
+def _free_labour(item: dict[str, Any]) -> dict[str, Any]:
     if item["kind"] not in REPEAT_FREE_KINDS:
         return item
     return {**item, "unit_fen": 0, "price_basis": "repeat_repair"}
+
+
+def price_list(schedule: list[dict[str, Any]], repeats: bool) -> list[dict[str, Any]]:
+    """A ticket's price list: its schedule, labour free when it repeats an earlier repair."""
+    return [_free_labour(i) for i in schedule] if repeats else schedule
 
 
 # --- repeat repairs ---------------------------------------------------------------------
@@ -194,7 +199,7 @@ def fee_items_for_tickets(tickets: list[Ticket], days: int) -> tuple[dict[int, l
         key = (ticket.appliance.category, ticket.appliance.brand, ticket.customer.region)
         if key not in cache:
             cache[key] = fee_items_for(*key)
-        items[ticket.id] = [free_labour(i) for i in cache[key]] if priors.get(ticket.id) else cache[key]
+        items[ticket.id] = price_list(cache[key], bool(priors.get(ticket.id)))
     return items, priors
 
 

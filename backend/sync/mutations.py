@@ -210,9 +210,9 @@ def use_part(ctx: MutationContext, args: dict[str, Any]) -> None:
         "technician_id": ctx.actor.user_id, "device_id": ctx.actor.device_id, "at": ctx.corrected_at,
         "removed_at": None})
     ws.fit_part(part_warranty_row(line, ticket.appliance_id, part.warranty_months))
-    source = {"van": ws.actor_van, "warehouse": lambda: ws.location("warehouse")}.get(args["source"])
-    if source is not None:
-        location = source()
+    location = (ws.actor_van() if args["source"] == "van"
+                else ws.location("warehouse") if args["source"] == "warehouse" else None)
+    if location is not None:
         ws.move_stock(sku=part.sku, qty=args["qty"], source=location, target=ws.location("customer"),
                       reason="consume", ref=f"ticket:{ticket.id}:line:{line['line_id']}", at=ctx.corrected_at)
         level = ws.level(location.id, part.sku)

@@ -87,7 +87,7 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
         with savepoint():
             results += batch.apply(savepoint_each=False)
     except DBAPIError:
-        results += Batch(actor, actor.device_id, parsed, offset, skewed, now).apply(savepoint_each=True)
+        results += batch.apply(savepoint_each=True)
     _advance_settled(actor.device_id, settled)
     db.session.expire_all()  # objects this session loaded before the push are stale now
     return results
@@ -116,8 +116,9 @@ class Batch:
                                 "message": _("seq %(seq)s was already used by another mutation",
                                              seq=mutation["seq"])})
                 continue
-            log = mutation.get("rejection")
-            if log is None and savepoint_each:
+            if "malformed" in mutation:
+                log = self._log(mutation, "rejected", "malformed_mutation", mutation["malformed"])
+            elif savepoint_each:
                 try:
                     with savepoint():
                         log = self._apply_one(ws, mutation)
@@ -126,26 +127,25 @@ class Batch:
                     log = self._log(mutation, "rejected", "storage_conflict",
                                     _("The mutation conflicts with stored data"))
                     ws = self._working_set()  # it holds what the refused mutation wrote
-            elif log is None:
+            else:
                 log = self._apply_one(ws, mutation)
             if log["status"] != "deferred":
                 # Stored with its result; a deferred one is not: the device sends it again.
-                log.update(device_id=self.device_id, received_at=self.now)
                 logs.append(log)
                 seen[mutation_id] = log
                 used_seqs[log["seq"]] = mutation_id
             results.append(_result(log))
         ws.flush()
         insert_rows(ws.conn, MutationLog.__table__, logs)
-        done = {i for i in ws.money_changed | ws.completed if ws.tickets[i].status == "completed"}
+        done = {i for i in ws.money_changed if ws.tickets[i].status == "completed"}
         if done:
             db.session.expire_all()  # the ORM reads the tickets again, as the push left them
-            hooks.after_push(ws.completed & done, done, self.actor.user_id, self.now, self.actor,
+            hooks.after_push(done, ws.completed & done, self.actor.user_id, self.now, self.actor,
                              self.repeat_days)
         return results
 
     def _working_set(self) -> WorkingSet:
-        return WorkingSet(self.actor, [m for m in self.mutations if "rejection" not in m], self.repeat_days)
+        return WorkingSet(self.actor, [m for m in self.mutations if "malformed" not in m], self.repeat_days)
 
     def _already_sent(self) -> tuple[dict[str, dict[str, Any]], dict[int, str]]:
         """What this device already sent, by id and by seq, in one query for the whole push."""
@@ -165,7 +165,8 @@ class Batch:
         return {
             "device_id": self.device_id, "mutation_id": mutation["id"], "seq": mutation["seq"],
             "name": mutation["name"], "ticket_id": mutation["ticket_id"], "args": mutation["args"],
-            "device_at": mutation["at"], "corrected_at": mutation["at"] + self.offset,
+            "device_at": mutation["at"],
+            "corrected_at": None if mutation["at"] is None else mutation["at"] + self.offset,
             "received_at": self.now, "status": status, "code": code, "message": message,
             "flags": flags or [],
         }
@@ -221,12 +222,9 @@ def _malformed(raw: Any, error: ValidationError, results: list[dict]) -> dict[st
                         "status": "rejected", "code": "malformed_mutation", "message": message})
         return None
     name = raw.get("name")
-    return {"id": str(key["id"]), "seq": key["seq"], "rejection": {
-        "mutation_id": str(key["id"]), "seq": key["seq"],
-        "name": name[:40].replace("\x00", "") if isinstance(name, str) else "?",
-        "ticket_id": None, "args": None, "device_at": None, "corrected_at": None,
-        "status": "rejected", "code": "malformed_mutation", "message": message, "flags": [],
-    }}
+    return {"id": str(key["id"]), "seq": key["seq"],
+            "name": name[:40].replace("\x00", "") if isinstance(name, str) else "?",
+            "ticket_id": None, "args": None, "at": None, "malformed": message}
 
 
 def _advance_settled(device_id: str, settled: int) -> None:

@@ -22,7 +22,7 @@ from backend.audit import Actor
 from backend.catalog.models import Part
 from backend.customers.models import Appliance, Customer
 from backend.db import db, expanding, insert_rows, mark_changed
-from backend.fees.service import fee_items_for, find_repeat_priors, fitted_parts, free_labour
+from backend.fees.service import fee_items_for, find_repeat_priors, fitted_parts, price_list
 from backend.inventory.models import StockLevel, StockLocation, StockMove
 from backend.inventory.service import find_van, level_upsert, location_by_code, stock_move_row, van_of
 from backend.sync.models import Blob
@@ -137,8 +137,8 @@ class WorkingSet:
         self._fee_items: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self._totals_due: set[int] = set()
         self.touched: set[int] = set()
-        self.money_changed: set[int] = set()  # lines or rating: claims and commission follow
-        self.completed: set[int] = set()
+        self.money_changed: set[int] = set()  # lines, rating or completion: claims and commission follow
+        self.completed: set[int] = set()  # by this push (a subset of money_changed)
 
     # --- loading ---------------------------------------------------------------------
 
@@ -234,8 +234,7 @@ class WorkingSet:
         key = (ticket.category, ticket.brand, ticket.region)
         if key not in self._fee_items:
             self._fee_items[key] = fee_items_for(*key)
-        items = self._fee_items[key]
-        return [free_labour(i) for i in items] if self.repeat_priors.get(ticket.id) else items
+        return price_list(self._fee_items[key], bool(self.repeat_priors.get(ticket.id)))
 
     def ticket_number(self, ticket_id: int) -> str:
         if ticket_id in self.tickets:
