@@ -10,7 +10,7 @@ from flask_migrate import Migrate
 from sqlalchemy import event
 
 from backend.config import INSTANCE_DIR, PROJECT_DIR, Config
-from backend.db import db
+from backend.db import db, json_text
 
 migrate = Migrate()
 babel = Babel()
@@ -53,6 +53,8 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_serializer": json_text,
+                                               **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
 
     db.init_app(app)
     with app.app_context():

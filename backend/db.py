@@ -9,10 +9,12 @@ otherwise).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, Connection, DateTime, Integer, MetaData, Table, bindparam, event, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -43,6 +45,16 @@ def expanding(name: str) -> Any:
     return bindparam(name, expanding=True)
 
 
+def json_text(value: Any) -> str:
+    """How JSON columns are written: compact UTF-8 text. orjson is ten times faster than
+    json.dumps on the small dicts a push stores by the thousand; integers beyond 64 bits
+    (a device may send any number) take the slow path."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
 
@@ -55,6 +67,20 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             raise ValueError("naive datetime stored; use aware UTC")
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        to_utc = self.process_bind_param
+
+        def process(value: datetime | None) -> str | None:
+            # SQLite's DATETIME text ("2026-11-23 05:11:57.000000"), by C's isoformat rather
+            # than SQLAlchemy's %-format of seven attributes: a push stores thousands.
+            if value is None:
+                return None
+            return to_utc(value, dialect).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:

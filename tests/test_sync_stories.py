@@ -122,6 +122,24 @@ def test_one_bad_mutation_never_loses_the_others(shop, phone, office):
     assert device.pull()["device_last_seq"] == 4
 
 
+def test_any_json_answer_a_phone_sends_is_stored_as_sent(shop, phone):
+    """Checklist answers are free JSON: a meter reading beyond 64 bits and Chinese text
+    come back exactly as the phone sent them."""
+    tech = shop.technician("tech1")
+    ticket = shop.ticket(tech)
+    visit_id = ticket.visits[0].id
+    device = phone("tech1")
+    reading = {"电表读数": 10**30, "note": "压缩机 ok", "ratio": 0.5}
+
+    results = device.push(device.mutation("checklist.answer", ticket.id, visit_id=visit_id,
+                                          item_code="meter", value=reading))["results"]
+
+    assert results[0]["status"] == "applied"
+    assert device.pull()["tickets"][0]["checklist"][0]["value"] == reading
+    stored = db.session.execute(db.select(MutationLog.args)).scalar_one()
+    assert stored["value"] == reading
+
+
 @pytest.fixture
 def database_refuses_audit_of(app):
     """A rule the database itself enforces (a trigger on the audit log): the handler accepts
