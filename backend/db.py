@@ -161,21 +161,23 @@ def _stamp_changes(session: Session) -> None:
                                          for location_id, sku in sorted(changes["levels"])])
 
 
-def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT many rows (all with the same keys) in one executemany.
+def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]],
+                returning: tuple[str, ...] = ()) -> list[tuple]:
+    """INSERT many rows (all with the same keys): one executemany, or with `returning`
+    one multi-row INSERT ... RETURNING those columns (in no promised order).
 
     Values are converted by each column's own type (SQLAlchemy's bind processors, so
     datetimes and JSON are stored exactly as the ORM stores them), without Core's per-row
     bookkeeping, which costs more than SQLite's own insert. No Python-side column
     defaults: every row names the values it needs."""
     if not rows:
-        return
+        return []
     dialect = connection.dialect
     names = list(rows[0])
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
+    row_marks = f"({', '.join([mark] * len(names))})"
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
     converting = [(i, p) for i, n in enumerate(names)
                   if (p := table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
     values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
@@ -185,7 +187,11 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
         for i, process in converting:
             values[i] = process(values[i])
         params.append(tuple(values))
-    connection.exec_driver_sql(sql, params)
+    if not returning:
+        connection.exec_driver_sql(sql + row_marks, params)
+        return []
+    sql += ", ".join([row_marks] * len(rows)) + f" RETURNING {', '.join(quote(n) for n in returning)}"
+    return [tuple(r) for r in connection.exec_driver_sql(sql, tuple(v for values in params for v in values))]
 
 
 @event.listens_for(Session, "after_rollback")

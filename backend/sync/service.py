@@ -152,7 +152,7 @@ class Batch:
         seen: dict[str, dict[str, Any]] = {}
         used_seqs: dict[int, str] = {}
         if self.mutations:
-            for row in db.session.execute(ALREADY_SENT, {
+            for row in db.session.connection().execute(ALREADY_SENT, {
                 "device_id": self.device_id, "ids": [m["id"] for m in self.mutations],
                 "seqs": [m["seq"] for m in self.mutations]}).mappings():
                 seen[row["mutation_id"]] = dict(row)

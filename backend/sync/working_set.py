@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Select, Table, and_, bindparam, delete, select, update
 
 from backend.audit import Actor
 from backend.catalog.models import Part
@@ -75,6 +75,17 @@ def _key(table: str, row: dict[str, Any]) -> tuple:
     return tuple(row[k] for k in KEYS[table])
 
 
+def _by_key(table: str) -> Any:
+    """WHERE the row's natural key equals the k_ parameters."""
+    t = _table(table)
+    return and_(*(t.c[k] == bindparam(f"k_{k}") for k in KEYS[table]))
+
+
+# By natural key; an UPDATE sets the columns its parameter rows name.
+UPDATE_BY_KEY = {table: update(_table(table)).where(_by_key(table)) for table in KEYS}
+DELETE_BY_KEY = {table: delete(_table(table)).where(_by_key(table)) for table in KEYS}
+
+
 # Built once: a statement built per push spends more time being built than being run.
 TICKET_FACTS = (
     select(Ticket.id, Ticket.number, Ticket.status, Ticket.technician_id, Ticket.appliance_id,
@@ -101,6 +112,8 @@ OPEN_FLAGS = select(Flag.ticket_id, Flag.kind).where(Flag.ticket_id.in_(expandin
                                                      Flag.resolved_at.is_(None))
 BLOBS_NAMED = select(Blob.sha256).where(Blob.sha256.in_(expanding("refs")))
 PARTS_NAMED = select(Part.sku, Part.price_fen, Part.warranty_months).where(Part.sku.in_(expanding("refs")))
+LOCATIONS_NAMED = select(StockLocation.id, StockLocation.code, StockLocation.kind).where(
+    StockLocation.code.in_(expanding("codes")))
 LEVELS = select(StockLevel.sku, StockLevel.qty).where(StockLevel.location_id == bindparam("location_id"),
                                                       StockLevel.sku.in_(expanding("refs")))
 
@@ -132,7 +145,6 @@ class WorkingSet:
         self._levels: dict[tuple[int, str], int] = {}
         self._warranty_removals: list[dict[str, Any]] = []
         self._audit: list[dict[str, Any]] = []
-        self._locations: dict[str, StockLocation] = {}
         self._vans: dict[int, StockLocation | None] = {}
         self._fee_items: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self._totals_due: set[int] = set()
@@ -241,12 +253,19 @@ class WorkingSet:
             return self.tickets[ticket_id].number
         return self.conn.execute(select(Ticket.number).where(Ticket.id == ticket_id)).scalar_one()
 
-    def location(self, code: str) -> StockLocation:
+    @cached_property
+    def _locations(self) -> dict[str, Any]:
+        """The customer's, the warehouse's and the pushing technician's van, in one query."""
+        codes = ["customer", "warehouse", f"van:{self.actor.username}"]
+        return {r.code: r for r in self.conn.execute(LOCATIONS_NAMED, {"codes": codes})}
+
+    def location(self, code: str) -> Any:
+        """A stock location (id, code, kind) by its code."""
         if code not in self._locations:
             self._locations[code] = location_by_code(code)
         return self._locations[code]
 
-    def actor_van(self) -> StockLocation:
+    def actor_van(self) -> Any:
         code = f"van:{self.actor.username}"
         if code not in self._locations:
             self._locations[code] = van_of(self.actor.user_id, self.actor.username)
@@ -351,8 +370,7 @@ class WorkingSet:
                 self.change_ticket(self.tickets[ticket_id], total_fen=total)
         self._totals_due.clear()
         for table, keys in self._deletes.items():
-            t = _table(table)
-            conn.execute(delete(t).where(and_(*(t.c[k] == bindparam(f"k_{k}") for k in KEYS[table]))),
+            conn.execute(DELETE_BY_KEY[table],
                          [{f"k_{k}": v for k, v in zip(KEYS[table], key, strict=True)} for key in keys])
         for table in INSERT_ORDER:
             rows = self._inserts.get(table)
@@ -360,11 +378,10 @@ class WorkingSet:
                 insert_rows(conn, _table(table), rows)
         if self._moves:
             # A push moves a line's part once each way, so (ref, reason) tells the moves apart
-            # and the ids come back in one batched statement (asking for them in order would
-            # send one INSERT per move on SQLite).
-            ids = {(r.ref, r.reason): r.id for r in conn.execute(
-                insert(StockMove).returning(StockMove.id, StockMove.ref, StockMove.reason),
-                [move for move, _ in self._moves])}
+            # when their ids come back from the one INSERT, in whatever order.
+            stored = insert_rows(conn, StockMove.__table__, [move for move, _ in self._moves],
+                                 returning=("id", "ref", "reason"))
+            ids = {(ref, reason): move_id for move_id, ref, reason in stored}
             for move, audit in self._moves:
                 audit["entity_id"] = str(ids[(move["ref"], move["reason"])])
                 self._audit.append(audit)
@@ -397,12 +414,10 @@ class WorkingSet:
 
     def _store_updates(self, table: str, changes: dict[tuple, dict[str, Any]]) -> None:
         """One executemany per set of changed columns."""
-        t = _table(table)
         keys = KEYS[table]
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for key, values in changes.items():
             by_columns[tuple(sorted(values))].append(
                 {**values, **{f"k_{k}": v for k, v in zip(keys, key, strict=True)}})
         for rows in by_columns.values():
-            # SET takes the columns named in the rows; WHERE the k_ parameters.
-            self.conn.execute(update(t).where(and_(*(t.c[k] == bindparam(f"k_{k}") for k in keys))), rows)
+            self.conn.execute(UPDATE_BY_KEY[table], rows)
