@@ -181,12 +181,10 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     converting = [(i, p) for i, n in enumerate(names)
                   if (p := table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
     values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
-    params = []
-    for row in rows:
-        values = list(values_of(row))
-        for i, process in converting:
-            values[i] = process(values[i])
-        params.append(tuple(values))
+    columns: list[Any] = list(zip(*map(values_of, rows), strict=True))
+    for i, process in converting:  # column by column: map's loop runs in C
+        columns[i] = map(process, columns[i])
+    params = list(zip(*columns, strict=True))
     if not returning:
         connection.exec_driver_sql(sql + row_marks, params)
         return []

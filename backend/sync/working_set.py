@@ -165,7 +165,9 @@ class WorkingSet:
         return facts
 
     def _rows(self, statement: Select, **params: Any) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.conn.execute(statement, params).mappings()]
+        result = self.conn.execute(statement, params)
+        names = list(result.keys())  # zipped: half the cost of a RowMapping per row
+        return [dict(zip(names, row, strict=True)) for row in result.all()]
 
     def _of_tickets(self, table: str) -> list[dict[str, Any]]:
         return self._rows(OF_TICKETS[table], tickets=self.ticket_ids)
