@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -161,6 +162,19 @@ def _stamp_changes(session: Session) -> None:
                                          for location_id, sku in sorted(changes["levels"])])
 
 
+@lru_cache(maxsize=256)
+def _insert_plan(table: Table, names: tuple[str, ...], dialect: Any) -> tuple[str, str, list, Any]:
+    """INSERT text up to VALUES, one row's placeholders, the columns' bind processors and a
+    getter of a row's values: built once per table and set of columns."""
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
+    converting = [(i, p) for i, n in enumerate(names)
+                  if (p := table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    return head, f"({', '.join([mark] * len(names))})", converting, values_of
+
+
 def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]],
                 returning: tuple[str, ...] = ()) -> list[tuple]:
     """INSERT many rows (all with the same keys): one executemany, or with `returning`
@@ -173,22 +187,16 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
     if not rows:
         return []
     dialect = connection.dialect
-    names = list(rows[0])
-    quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    row_marks = f"({', '.join([mark] * len(names))})"
-    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
-    converting = [(i, p) for i, n in enumerate(names)
-                  if (p := table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
-    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    head, row_marks, converting, values_of = _insert_plan(table, tuple(rows[0]), dialect)
     columns: list[Any] = list(zip(*map(values_of, rows), strict=True))
     for i, process in converting:  # column by column: map's loop runs in C
         columns[i] = map(process, columns[i])
     params = list(zip(*columns, strict=True))
     if not returning:
-        connection.exec_driver_sql(sql + row_marks, params)
+        connection.exec_driver_sql(head + row_marks, params)
         return []
-    sql += ", ".join([row_marks] * len(rows)) + f" RETURNING {', '.join(quote(n) for n in returning)}"
+    quote = dialect.identifier_preparer.quote
+    sql = head + ", ".join([row_marks] * len(rows)) + f" RETURNING {', '.join(quote(n) for n in returning)}"
     return [tuple(r) for r in connection.exec_driver_sql(sql, tuple(v for values in params for v in values))]
 
 
