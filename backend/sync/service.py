@@ -9,7 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, union_all, update
 from sqlalchemy.exc import DBAPIError
 
 from backend.audit import Actor
@@ -35,9 +35,12 @@ def _result(log: dict[str, Any], status: str | None = None) -> dict[str, Any]:
 
 
 LOG_FIELDS = ("mutation_id", "seq", "status", "code", "message", "flags")
-ALREADY_SENT = select(*(getattr(MutationLog, f) for f in LOG_FIELDS)).where(
-    MutationLog.device_id == bindparam("device_id"),
-    MutationLog.mutation_id.in_(expanding("ids")) | MutationLog.seq.in_(expanding("seqs")))
+_SENT = select(*(getattr(MutationLog, f) for f in LOG_FIELDS)).where(
+    MutationLog.device_id == bindparam("device_id"))
+# Two index searches (by id, by seq); with OR the database reads all the device's rows.
+# A row found by both comes twice, which the caller does not mind.
+ALREADY_SENT = union_all(_SENT.where(MutationLog.mutation_id.in_(expanding("ids"))),
+                         _SENT.where(MutationLog.seq.in_(expanding("seqs"))))
 
 
 DEVICES = Device.__table__
@@ -75,7 +78,8 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
     for raw in body["mutations"]:
         try:
             mutation = mutation_schema.load(raw if isinstance(raw, dict) else {})
-            parsed.append({**mutation, "id": str(mutation["id"])})
+            mutation["id"] = str(mutation["id"])
+            parsed.append(mutation)
         except ValidationError as error:
             parsed.append(_malformed(raw, error, results))
     parsed = sorted((m for m in parsed if m is not None), key=lambda m: m["seq"])
@@ -154,9 +158,9 @@ class Batch:
         if self.mutations:
             for row in db.session.connection().execute(ALREADY_SENT, {
                 "device_id": self.device_id, "ids": [m["id"] for m in self.mutations],
-                "seqs": [m["seq"] for m in self.mutations]}).mappings():
-                seen[row["mutation_id"]] = dict(row)
-                used_seqs[row["seq"]] = row["mutation_id"]
+                "seqs": [m["seq"] for m in self.mutations]}):
+                seen[row.mutation_id] = dict(zip(LOG_FIELDS, row, strict=True))
+                used_seqs[row.seq] = row.mutation_id
         return seen, used_seqs
 
     def _log(self, mutation: dict[str, Any], status: str, code: str | None = None,
