@@ -75,11 +75,14 @@ class UTCDateTime(TypeDecorator):
         to_utc = self.process_bind_param
 
         def process(value: datetime | None) -> str | None:
-            # SQLite's DATETIME text ("2026-11-23 05:11:57.000000"), by C's isoformat rather
-            # than SQLAlchemy's %-format of seven attributes: a push stores thousands.
+            # SQLite's DATETIME text ("2026-11-23 05:11:57.000000": the first 26 characters
+            # of a UTC isoformat), by C's isoformat rather than SQLAlchemy's %-format of
+            # seven attributes: a push stores thousands.
             if value is None:
                 return None
-            return to_utc(value, dialect).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.tzinfo is not UTC:
+                value = to_utc(value, dialect)
+            return value.isoformat(" ", "microseconds")[:26]
 
         return process
 

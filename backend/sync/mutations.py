@@ -44,7 +44,7 @@ class Deferred(Exception):
         self.code, self.message = code, message
 
 
-@dataclass
+@dataclass(slots=True)
 class MutationContext:
     ws: WorkingSet
     actor: Actor
