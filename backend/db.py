@@ -73,6 +73,7 @@ class UTCDateTime(TypeDecorator):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
         to_utc = self.process_bind_param
+        last: list[tuple[datetime | None, str | None]] = [(None, None)]
 
         def process(value: datetime | None) -> str | None:
             # SQLite's DATETIME text ("2026-11-23 05:11:57.000000": the first 26 characters
@@ -80,9 +81,13 @@ class UTCDateTime(TypeDecorator):
             # seven attributes: a push stores thousands.
             if value is None:
                 return None
-            if value.tzinfo is not UTC:
-                value = to_utc(value, dialect)
-            return value.isoformat(" ", "microseconds")[:26]
+            seen, text = last[0]
+            if value is seen:  # a push stamps a column of rows with one moment (received, audited)
+                return text
+            utc = value if value.tzinfo is UTC else to_utc(value, dialect)
+            text = utc.isoformat(" ", "microseconds")[:26]
+            last[0] = (value, text)  # one tuple: a concurrent thread never sees half a pair
+            return text
 
         return process
 
