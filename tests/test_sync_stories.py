@@ -98,6 +98,27 @@ def test_resending_a_whole_batch_returns_the_first_results(shop, phone):
     assert db.session.scalar(db.select(db.func.count()).select_from(MutationLog)) == 2
 
 
+def test_a_seq_reused_by_another_mutation_is_refused_and_the_first_stays(shop, phone, office):
+    """A phone that lost its outbox numbering sends a new fact under a seq already used:
+    the first fact keeps the seq, the newcomer is refused, the rest of the push applies."""
+    tech = shop.technician("tech1")
+    ticket = shop.ticket(tech)
+    device = phone("tech1")
+    first = device.mutation("payment.record", ticket.id, payment_id="P1", method="cash", amount_fen=4500)
+    device.push(first)
+    reused = {**device.mutation("payment.record", ticket.id, payment_id="P2", method="cash",
+                                amount_fen=100), "seq": first["seq"]}
+    device.seq -= 1  # the phone numbered it with the old seq
+    later = device.mutation("rating.record", ticket.id, score=5)
+
+    results = device.push(reused, later)["results"]
+
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("rejected", "seq_conflict"), ("applied", None)]
+    assert [p["payment_id"] for p in ticket_detail(office(), ticket.id)["payments"]] == ["P1"]
+    assert device.pull()["device_last_seq"] == later["seq"]
+
+
 def test_one_bad_mutation_never_loses_the_others(shop, phone, office):
     tech = shop.technician("tech1")
     shop.van(tech, {"CAP-35UF": 2})
