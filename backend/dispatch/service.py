@@ -434,13 +434,16 @@ def review_queue(limit: int = LIST_LIMIT) -> dict[str, Any]:
         db.select(MutationLog).where(MutationLog.status == "rejected", ~resolved.exists())
         .order_by(MutationLog.received_at, MutationLog.id).limit(limit)
     ).scalars().all()
-    mutation_ids = {f.mutation_id for f, _n in flags if f.mutation_id}
+    sent = {(f.device_id, f.mutation_id) for f, _n in flags if f.mutation_id and f.device_id}
     mutations = {}
-    if mutation_ids:
+    if sent:
+        # Devices and ids both named: searches of the log's unique (device, id) index; by id
+        # alone the database reads the whole log.
         for m in db.session.execute(
             db.select(MutationLog.mutation_id, MutationLog.device_id, MutationLog.name, MutationLog.args,
                       MutationLog.device_at, MutationLog.corrected_at)
-            .where(MutationLog.mutation_id.in_(mutation_ids))
+            .where(MutationLog.device_id.in_({d for d, _m in sent}),
+                   MutationLog.mutation_id.in_({m for _d, m in sent}))
         ).all():
             mutations[(m.mutation_id, m.device_id)] = m
     devices = device_names({f.device_id for f, _n in flags if f.device_id} | {m.device_id for m in rejected})
