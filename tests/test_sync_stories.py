@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from backend.commission.models import TicketCompletion
 from backend.db import db
 from backend.inventory.models import StockMove
 from backend.inventory.service import level_of, location_by_code, van_of
@@ -215,6 +216,26 @@ def test_a_mutation_whose_rows_the_database_refuses_is_rejected_whole_and_alone(
     assert detail["rating"]["score"] == 5
     assert van_level(tech, "CAP-35UF") == 1
     assert device.pull()["device_last_seq"] == 4
+
+
+def test_a_completion_before_a_refused_mutation_still_counts_for_commission(
+        shop, phone, database_refuses_audit_of):
+    """The push falls back to one savepoint per mutation; the job completed earlier in it is
+    still recorded as completed by the technician (the ground of claims and commission)."""
+    tech = shop.technician("tech1")
+    ticket = shop.ticket(tech)
+    device = phone("tech1")
+
+    results = device.push(
+        device.mutation("work.complete", ticket.id, visit_id=ticket.visits[0].id, resolution="fixed"),
+        device.mutation("payment.record", ticket.id, payment_id=database_refuses_audit_of, method="cash",
+                        amount_fen=100),
+    )["results"]
+
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("applied", None), ("rejected", "storage_conflict")]
+    completion = db.session.get(TicketCompletion, ticket.id)
+    assert completion is not None and completion.technician_id == tech.id
 
 
 @pytest.mark.postgres_only

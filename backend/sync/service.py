@@ -123,6 +123,7 @@ class Batch:
             if "malformed" in mutation:
                 log = self._log(mutation, "rejected", "malformed_mutation", mutation["malformed"])
             elif savepoint_each:
+                money_changed, completed = set(ws.money_changed), set(ws.completed)
                 try:
                     with savepoint():
                         log = self._apply_one(ws, mutation)
@@ -130,7 +131,10 @@ class Batch:
                 except DBAPIError:
                     log = self._log(mutation, "rejected", "storage_conflict",
                                     _("The mutation conflicts with stored data"))
-                    ws = self._working_set()  # it holds what the refused mutation wrote
+                    # A fresh working set: the old one holds what the refused mutation wrote.
+                    # What the stored mutations before it changed still needs after_push.
+                    ws = self._working_set()
+                    ws.money_changed, ws.completed = money_changed, completed
             else:
                 log = self._apply_one(ws, mutation)
             if log["status"] != "deferred":
