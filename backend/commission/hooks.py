@@ -15,14 +15,13 @@ from backend.fees.service import open_repeats_of, refresh_claims
 from backend.tickets.models import Ticket
 
 
-def after_push(done: set[int], completed: set[int], technician_id: int, now: datetime,
-               actor: Actor | None, repeat_days: int) -> None:
+def after_push(done: set[int], completed: set[int], now: datetime, actor: Actor, repeat_days: int) -> None:
     """`done`: completed tickets whose money facts the push changed; `completed`: those of
-    them the push itself completed."""
+    them the push itself completed (by the pushing technician)."""
     tickets = [db.session.get(Ticket, i) for i in sorted(done)]
     for ticket in tickets:
         if ticket.id in completed:
-            record_completion(ticket, technician_id)
+            record_completion(ticket, actor.user_id)
             # Phones holding a later ticket on this appliance and fault get it again, now free labour.
             mark_changed(db.session, ticket_ids=tuple(open_repeats_of(ticket, repeat_days)))
         refresh_claims(ticket)

@@ -83,7 +83,7 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
         except ValidationError as error:
             parsed.append(_malformed(raw, error, results))
     parsed = sorted((m for m in parsed if m is not None), key=lambda m: m["seq"])
-    batch = Batch(actor, actor.device_id, parsed, offset, skewed, now)
+    batch = Batch(actor, parsed, offset, skewed, now)
     try:
         # The push's rows, stored together; the database may still refuse them (a row a
         # concurrent push wrote first): then again, one savepoint per mutation, so only the
@@ -100,9 +100,9 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
 class Batch:
     """The mutations of one push, applied in seq order against one working set."""
 
-    def __init__(self, actor: Actor, device_id: str, mutations: list[dict[str, Any]], offset: timedelta,
-                 skewed: bool, now: datetime) -> None:
-        self.actor, self.device_id, self.mutations = actor, device_id, mutations
+    def __init__(self, actor: Actor, mutations: list[dict[str, Any]], offset: timedelta, skewed: bool,
+                 now: datetime) -> None:
+        self.actor, self.mutations = actor, mutations
         self.offset, self.skewed, self.now = offset, skewed, now
         self.repeat_days = repeat_repair_days()
 
@@ -148,8 +148,7 @@ class Batch:
         done = {i for i in ws.money_changed if ws.tickets[i].status == "completed"}
         if done:
             db.session.expire_all()  # the ORM reads the tickets again, as the push left them
-            hooks.after_push(done, ws.completed & done, self.actor.user_id, self.now, self.actor,
-                             self.repeat_days)
+            hooks.after_push(done, ws.completed & done, self.now, self.actor, self.repeat_days)
         return results
 
     def _working_set(self) -> WorkingSet:
@@ -161,7 +160,7 @@ class Batch:
         used_seqs: dict[int, str] = {}
         if self.mutations:
             for row in db.session.connection().execute(ALREADY_SENT, {
-                "device_id": self.device_id, "ids": [m["id"] for m in self.mutations],
+                "device_id": self.actor.device_id, "ids": [m["id"] for m in self.mutations],
                 "seqs": [m["seq"] for m in self.mutations]}):
                 seen[row.mutation_id] = dict(zip(LOG_FIELDS, row, strict=True))
                 used_seqs[row.seq] = row.mutation_id
@@ -171,7 +170,7 @@ class Batch:
              message: str | None = None, flags: list[str] | None = None) -> dict[str, Any]:
         """The mutation-log row of one mutation and its result."""
         return {
-            "device_id": self.device_id, "mutation_id": mutation["id"], "seq": mutation["seq"],
+            "device_id": self.actor.device_id, "mutation_id": mutation["id"], "seq": mutation["seq"],
             "name": mutation["name"], "ticket_id": mutation["ticket_id"], "args": mutation["args"],
             "device_at": mutation["at"],
             "corrected_at": None if mutation["at"] is None else mutation["at"] + self.offset,

@@ -32,8 +32,7 @@ from backend.tickets.models import Assignment, Flag, OldPart, Payment, Ticket
 KEYS: dict[str, tuple[str, ...]] = {
     "visits": ("id",), "checklist_answers": ("visit_id", "item_code"), "diagnoses": ("visit_id",),
     "part_lines": ("line_id",), "fee_lines": ("line_id",), "ratings": ("ticket_id",),
-    "photos": ("ticket_id", "blob_sha256"), "part_warranties": ("line_id",),
-    "tickets": ("id",),
+    "photos": ("ticket_id", "blob_sha256"), "tickets": ("id",),
 }
 # Parents before children (foreign keys are enforced on both databases).
 INSERT_ORDER = ("visits", "checklist_answers", "diagnoses", "part_lines", "part_warranties",
@@ -81,9 +80,17 @@ def _by_key(table: str) -> Any:
     return and_(*(t.c[k] == bindparam(f"k_{k}") for k in KEYS[table]))
 
 
+def _key_params(table: str, key: tuple) -> dict[str, Any]:
+    """The k_ parameters of a natural key."""
+    return {f"k_{k}": v for k, v in zip(KEYS[table], key, strict=True)}
+
+
 # By natural key; an UPDATE sets the columns its parameter rows name.
 UPDATE_BY_KEY = {table: update(_table(table)).where(_by_key(table)) for table in KEYS}
 DELETE_BY_KEY = {table: delete(_table(table)).where(_by_key(table)) for table in KEYS}
+_PART_WARRANTIES = _table("part_warranties")
+WARRANTY_REMOVED = update(_PART_WARRANTIES).where(_PART_WARRANTIES.c.line_id == bindparam("k_line_id"),
+                                                  _PART_WARRANTIES.c.removed_at.is_(None))
 
 
 # Built once: a statement built per push spends more time being built than being run.
@@ -372,8 +379,7 @@ class WorkingSet:
                 self.change_ticket(self.tickets[ticket_id], total_fen=total)
         self._totals_due.clear()
         for table, keys in self._deletes.items():
-            conn.execute(DELETE_BY_KEY[table],
-                         [{f"k_{k}": v for k, v in zip(KEYS[table], key, strict=True)} for key in keys])
+            conn.execute(DELETE_BY_KEY[table], [_key_params(table, key) for key in keys])
         for table in INSERT_ORDER:
             rows = self._inserts.get(table)
             if rows:
@@ -396,9 +402,7 @@ class WorkingSet:
         for table, changes in self._updates.items():
             self._store_updates(table, changes)
         if self._warranty_removals:
-            t = _table("part_warranties")
-            conn.execute(update(t).where(t.c.line_id == bindparam("k_line_id"), t.c.removed_at.is_(None)),
-                         self._warranty_removals)
+            conn.execute(WARRANTY_REMOVED, self._warranty_removals)
         insert_rows(conn, _table("audit_log"), self._audit)
         if self.touched:
             mark_changed(db.session, ticket_ids=tuple(self.touched))
@@ -416,10 +420,8 @@ class WorkingSet:
 
     def _store_updates(self, table: str, changes: dict[tuple, dict[str, Any]]) -> None:
         """One executemany per set of changed columns."""
-        keys = KEYS[table]
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for key, values in changes.items():
-            by_columns[tuple(sorted(values))].append(
-                {**values, **{f"k_{k}": v for k, v in zip(keys, key, strict=True)}})
+            by_columns[tuple(sorted(values))].append({**values, **_key_params(table, key)})
         for rows in by_columns.values():
             self.conn.execute(UPDATE_BY_KEY[table], rows)
