@@ -61,10 +61,10 @@ class QuietHandler(WSGIRequestHandler):
 class LiveServer:
     """The app served by werkzeug in a thread, on 127.0.0.1 and a free port."""
 
-    def __init__(self, database: Path, dist_dir: Path, **config: Any) -> None:
+    def __init__(self, database: Path, dist_dir: Path | None, **config: Any) -> None:
         self.app: Flask = create_app({
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "e2e",
-            "PWA_DIST_DIR": str(dist_dir), **config,
+            **({"PWA_DIST_DIR": str(dist_dir)} if dist_dir else {}), **config,
         })
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"

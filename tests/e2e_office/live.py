@@ -3,45 +3,34 @@ with the demo data and an ordinary morning on top, driven in Debian's Chromium."
 
 from __future__ import annotations
 
-import os
-import subprocess
-import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_migrate import upgrade
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from backend import create_app
 from backend.audit import Actor
 from backend.db import db, utcnow
-from backend.demo import seed_demo
 from backend.people.models import User
 from backend.tickets.models import Ticket
 from backend.tickets.service import create_ticket
+from tests.e2e import live
+from tests.e2e.live import build_pwa, launch_chromium, seeded_database
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-SCREENSHOTS = PROJECT_DIR / "tests" / "e2e" / "screenshots"
-CHROMIUM = os.environ.get("FIELDSYNC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+__all__ = ["DESKTOP", "SCREENSHOTS", "LiveServer", "build_pwa", "launch_chromium", "seeded_morning"]
+
+SCREENSHOTS = live.PROJECT_DIR / "tests" / "e2e" / "screenshots"
 DESKTOP = {"viewport": {"width": 1440, "height": 900}, "timezone_id": "Asia/Shanghai"}
 
 
-class Quiet(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-class LiveServer:
-    """The app served by werkzeug in a thread on 127.0.0.1; `requests` records each path."""
+class LiveServer(live.LiveServer):
+    """The phones' live server (tests/e2e/live.py) with the demo's PWA build unless
+    PWA_DIST_DIR is given; `requests` records each request's method, path and token."""
 
     def __init__(self, database: Path, **config: Any) -> None:
-        self.app: Flask = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-                                      "SECRET_KEY": "e2e-office", **config})
+        super().__init__(database, None, **config)
         self.requests: list[tuple[str, str, str]] = []
         inner = self.app.wsgi_app
 
@@ -51,17 +40,6 @@ class LiveServer:
             return inner(environ, start_response)
 
         self.app.wsgi_app = recording
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=Quiet)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-        with self.app.app_context():
-            db.engine.dispose()
 
     def phone(self, username: str) -> PhoneClient:
         return PhoneClient(self.app, username)
@@ -119,11 +97,9 @@ def _intake(actor: Actor, name: str, phone: str, region: str, tier: str, applian
 def seeded_morning(path: Path) -> Path:
     """Demo data, then a morning: calls waiting, technicians on the road, a flag, a rejection,
     and a repair of 周先生's air conditioner completed last week."""
+    seeded_database(path)
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "e2e-office"})
     with app.app_context():
-        upgrade(revision="heads")
-        seed_demo()
-        db.session.commit()
         admin = db.session.execute(db.select(User).where(User.username == "admin")).scalar_one()
         actor = Actor(user_id=admin.id, username="admin", role="admin", terminal="e2e")
         now = utcnow()
@@ -166,18 +142,3 @@ def seeded_morning(path: Path) -> Path:
         db.engine.dispose()
     del client
     return path
-
-
-def build_pwa(outdir: Path) -> None:
-    """pwa/build.mjs into outdir: the real /app/ shell and /app/sw.js."""
-    done = subprocess.run(["node", "pwa/build.mjs", "--outdir", str(outdir)], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"pwa build failed:\n{done.stdout}\n{done.stderr}")
-
-
-def launch_chromium(playwright: Any, profile_dir: Path) -> Any:
-    """Debian's Chromium (never `playwright install`), its files kept in profile_dir."""
-    profile_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "XDG_CONFIG_HOME": str(profile_dir), "XDG_CACHE_HOME": str(profile_dir)}
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
