@@ -18,13 +18,12 @@ import { forgetDetachedPads, padsHaveStrokes } from './signature.js';
 import * as store from './store.js';
 import * as api from './api.js';
 import { refreshPushSubscription } from './push.js';
-import { isSyncing, onSync, startAutoSync, syncOnce } from './sync.js';
+import { BACKGROUND_SYNC_TAG, isSyncing, onSync, startAutoSync, syncOnce } from './sync.js';
 import { fill, h, keepingFocus } from './ui.js';
 import { BUILD } from './version.js';
 
 const SCREENS = { jobs, login, job, parts, fees, complete, receipt, sync: status, earnings };
 const JOB_TABS = ['job', 'parts', 'fees', 'complete', 'receipt'];
-const BACKGROUND_SYNC_TAG = 'fieldsync-outbox';
 
 const shell = {};
 let current = null; // {route, screen: {node, title, refresh?, destroy?}}
@@ -165,10 +164,10 @@ function requestBackgroundSync() {
   registration?.sync?.register(BACKGROUND_SYNC_TAG).catch(() => {});
 }
 
+// store.act calls this right after changed(), whose listener already repaints the badge.
 function afterAction() {
   if (navigator.onLine) autoSync?.syncSoon();
   else requestBackgroundSync();
-  paintSyncBadge();
 }
 
 async function onSyncEvent(event) {

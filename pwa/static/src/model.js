@@ -1,5 +1,6 @@
 // What the screens derive from a ticket's view: pure functions of (ticket, catalog, now),
 // so that each rule is unit-tested without a browser.
+import { latestSignature } from './summary.js';
 
 const CLOSED = new Set(['completed', 'cancelled']);
 const MINUTE = 60_000;
@@ -137,9 +138,7 @@ export function amountDue(ticket) {
 // The latest signature of a kind ('quote' or 'completion') and whether it covers the
 // summary as it is now (currentHash from summary.summaryHash).
 export function signatureState(ticket, kind, currentHash) {
-  const signed = (ticket.signatures ?? []).filter((s) => s.kind === kind);
-  const latest = signed.reduce(
-    (last, s) => (!last || time(s.at) >= time(last.at) ? s : last), null);
+  const latest = latestSignature(ticket, kind);
   if (!latest) return { state: 'none', latest: null };
   if (latest.summary_hash !== currentHash) return { state: 'changed', latest };
   return { state: latest.refused ? 'refused' : 'signed', latest };

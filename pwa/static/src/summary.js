@@ -56,12 +56,17 @@ export async function summaryHash(ticket) {
   return sha256Hex(new TextEncoder().encode(canonicalJson(summaryOf(ticket))));
 }
 
-export function latestCompletionSignature(ticket) {
-  const signed = (ticket.signatures ?? []).filter((s) => s.kind === 'completion');
+// The latest signature of a kind ('quote' or 'completion'), or null.
+export function latestSignature(ticket, kind) {
+  const signed = (ticket.signatures ?? []).filter((s) => s.kind === kind);
   // The server writes "+00:00" and the device "Z": compare instants, not strings.
   // On a tie the later entry in the list wins.
   return signed.reduce(
     (latest, s) => (!latest || Date.parse(s.at) >= Date.parse(latest.at) ? s : latest), null);
+}
+
+export function latestCompletionSignature(ticket) {
+  return latestSignature(ticket, 'completion');
 }
 
 // True when the customer signed (or refused) a summary that is no longer the ticket's:

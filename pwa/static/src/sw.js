@@ -6,10 +6,8 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { NetworkOnly } from 'workbox-strategies';
 import { installPushHandlers } from './sw_push.js';
-import { syncOnce } from './sync.js';
+import { BACKGROUND_SYNC_TAG, syncOnce } from './sync.js';
 import { BUILD } from './version.js';
-
-const BACKGROUND_SYNC_TAG = 'fieldsync-outbox';
 
 // Old revisions are dropped once this worker activates. On the very first install the
 // worker takes the open page at once (so it works offline without a reload); an update

@@ -5,8 +5,10 @@ import * as api from './api.js';
 import * as db from './db.js';
 import { settlePush, toWire } from './outbox.js';
 import { reconcilePull } from './rebase.js';
+import { APP_VERSION } from './version.js';
 
-export const CLIENT_VERSION = '0.1.0';
+// The tag of the Background Sync registration (app.js registers it, sw.js answers it).
+export const BACKGROUND_SYNC_TAG = 'fieldsync-outbox';
 export const PUSH_BATCH = 100;
 export const PULL_LIMIT = 100;
 const MAX_PULL_PAGES = 1000; // a server that always says has_more must not spin us forever
@@ -49,7 +51,7 @@ async function pushOutbox(token, deviceId) {
     const batch = pending.slice(i, i + PUSH_BATCH);
     const response = await api.push({
       device_id: deviceId,
-      client_version: CLIENT_VERSION,
+      client_version: APP_VERSION,
       clock: new Date().toISOString(),
       mutations: batch.map(toWire),
     }, { token });
@@ -145,11 +147,6 @@ export function syncOnce() {
 
 export function isSyncing() {
   return running !== null;
-}
-
-// Resolves once no sync is running (the update offer waits for the outbox to flush).
-export async function whenSyncIdle() {
-  while (running) await running.catch(() => {});
 }
 
 // Sync now, then every `intervalMs`; after a failure that waiting may cure, retry with

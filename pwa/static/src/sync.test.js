@@ -3,7 +3,8 @@ import * as api from './api.js';
 import * as db from './db.js';
 import { record } from './outbox.js';
 import { reconcilePull } from './rebase.js';
-import { backoffDelay, CLIENT_VERSION, syncOnce } from './sync.js';
+import { backoffDelay, syncOnce } from './sync.js';
+import { APP_VERSION } from './version.js';
 
 vi.mock('./api.js', () => ({ putBlob: vi.fn(), push: vi.fn(), pull: vi.fn() }));
 
@@ -56,7 +57,7 @@ describe('one sync', () => {
     expect(result).toEqual({ ok: true, uploaded: 1, pushed: 2, pages: 2 });
     expect(calls).toEqual(['putBlob ab12', 'push 1,2', 'pull c1', 'pull c2']);
     const body = api.push.mock.calls[0][0];
-    expect(body).toMatchObject({ device_id: 'dev-1', client_version: CLIENT_VERSION, clock: expect.any(String) });
+    expect(body).toMatchObject({ device_id: 'dev-1', client_version: APP_VERSION, clock: expect.any(String) });
     expect(Object.keys(applied[0]).sort()).toEqual(['args', 'at', 'id', 'name', 'seq', 'ticket_id']);
     expect(api.push.mock.calls[0][1]).toEqual({ token: 'tok' });
 

@@ -65,10 +65,6 @@ export function choice(type, { name, value, checked, label, onChange, hint }) {
   return h('label', { class: 'choice' }, input, h('span', null, label, hint ? h('small', null, hint) : null));
 }
 
-export function link(href, text, props = {}) {
-  return h('a', { href, ...props }, text);
-}
-
 // Runs `change` and puts focus and scroll back where they were when the element that
 // had focus (found again by id) survived the repaint.
 export async function keepingFocus(change) {

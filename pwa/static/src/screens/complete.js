@@ -10,7 +10,7 @@ import { parseYuan, yuanText } from '../money.js';
 import { pathFor } from '../route.js';
 import { signatureField } from '../signature.js';
 import * as store from '../store.js';
-import { needsResign, summaryHash } from '../summary.js';
+import { summaryHash } from '../summary.js';
 import { choice, field, fill, h } from '../ui.js';
 
 const RESOLUTIONS = ['fixed', 'pending_parts', 'needs_workshop', 'not_fixed'];
@@ -106,10 +106,9 @@ export default async function complete({ route }) {
     fill(summaryBox, linesTable(row.view, catalog));
     const hash = await summaryHash(row.view);
     const signed = signatureState(row.view, 'completion', hash);
-    const resign = await needsResign(row.view); // the same rule as signed.state === 'changed'
     const shown = signed.latest ? await signatureImage(signed.latest) : null;
     fill(signatureBox,
-      resign ? notice('warn', t('signature.resign'), { id: 'resign-notice' }) : null,
+      signed.state === 'changed' ? notice('warn', t('signature.resign'), { id: 'resign-notice' }) : null,
       signed.state === 'signed' ? notice('ok', t('signature.done'), { id: 'signature-done' }) : null,
       signed.state === 'refused' ? notice('info', t('signature.refused'), { id: 'signature-refused' }) : null,
       shown);

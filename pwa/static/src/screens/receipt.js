@@ -1,6 +1,6 @@
 // The receipt the customer looks at on the phone: offline, from local state, with the same
 // lines and totals as the summary they signed, the payments and the signature.
-import { applianceText, linesTable, paymentsList, signatureImage, warrantyBadge } from '../components.js';
+import { applianceText, linesTable, notice, paymentsList, signatureImage, warrantyBadge } from '../components.js';
 import { formatTime, language, t } from '../i18n.js';
 import { diagnosisFor, lastVisit, localName, signatureState } from '../model.js';
 import * as store from '../store.js';
@@ -41,7 +41,7 @@ export default async function receipt({ route }) {
       h('h2', null, t('payment.title')),
       paymentsList(ticket),
       h('h2', null, t('signature.title')),
-      signed.state === 'changed' ? h('p', { class: 'notice tone-warn', role: 'alert' }, t('signature.resign')) : null,
+      signed.state === 'changed' ? notice('warn', t('signature.resign')) : null,
       signed.latest ? await signatureImage(signed.latest) : h('p', { class: 'note' }, t('receipt.not_signed')),
       h('p', { class: 'hash' }, t('receipt.hash', { hash: hash.slice(0, 16) })),
       ticket.rating ? h('p', null, t('rating.saved', { n: ticket.rating.score })) : null);
