@@ -14,8 +14,6 @@ from backend.db import UTCDateTime, db, utcnow
 # complaint: deductions; rating_bonus: a bonus for a rating at or above min_score.
 RULE_TARGETS = ("fee", "material", "repeat_repair", "complaint", "rating_bonus")
 RULE_MODES = ("percent", "fixed")
-# What a line is on the statement.
-LINE_KINDS = ("fee", "material", "ticket_cap", "bonus", "deduction")
 COMMISSION_KINDS = ("fee", "material", "ticket_cap")  # what the monthly cap applies to
 COMPLAINT_STATUSES = ("open", "upheld", "dismissed")
 
@@ -91,7 +89,7 @@ class CommissionLine(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     source: Mapped[str] = mapped_column(String(16))  # fee_line, part_line, ticket, complaint, manual
     source_ref: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # fee, material, ticket_cap, bonus, deduction
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("commission_rules.id"))
     rule_name: Mapped[str] = mapped_column(String(120))
     base_fen: Mapped[int] = mapped_column(BigInteger, default=0)

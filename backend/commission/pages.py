@@ -7,6 +7,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from backend.commission import service
+from backend.commission.models import CommissionMonth
 from backend.db import db, utcnow
 from backend.dispatch.security import office_page
 from backend.errors import DomainError
@@ -31,10 +32,8 @@ def commission():
     statements = service.statements(month)
     for statement in statements:
         statement["lines"] = service.statement_lines(month, statement["technician_id"])
-    totals = {key: sum(s[key] for s in statements)
-              for key in ("base_wage_fen", "commission_fen", "cap_cut_fen", "bonus_fen", "deduction_fen",
-                          "adjustment_fen", "total_fen", "line_count", "tickets_completed")}
-    closed = month in service.closed_months()
+    totals = {key: sum(s[key] for s in statements) for key in service.STATEMENT_FIGURES}
+    closed = db.session.get(CommissionMonth, month) is not None
     response = render_template(
         "office/commission.html", month=month, current=current, previous=previous_month(month),
         following=next_month(month), statements=statements, totals=totals,

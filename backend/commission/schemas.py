@@ -1,9 +1,9 @@
 from marshmallow import Schema, fields, validate
 
-from backend.commission.models import RULE_MODES, RULE_TARGETS
+from backend.commission.models import COMPLAINT_STATUSES, RULE_MODES, RULE_TARGETS
+from backend.fees.periods import MONTH
 from backend.request_args import RequestSchema
 
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month is written YYYY-MM")
 MAX_FEN = 100_000_000
 
 
@@ -162,7 +162,7 @@ class ComplaintDecisionSchema(RequestSchema):
 
 
 class ComplaintQuery(RequestSchema):
-    status = fields.String(validate=validate.OneOf(("open", "upheld", "dismissed")))
+    status = fields.String(validate=validate.OneOf(COMPLAINT_STATUSES))
 
 
 class ComplaintSchema(Schema):

@@ -48,6 +48,18 @@ DEFAULT_GRADE = {
     "per_ticket_cap_fen": None,
     "monthly_cap_fen": None,
 }
+# The figures of a statement, live or locked (CommissionStatement has a column for each).
+STATEMENT_FIGURES = (
+    "base_wage_fen",
+    "commission_fen",
+    "cap_cut_fen",
+    "bonus_fen",
+    "deduction_fen",
+    "adjustment_fen",
+    "total_fen",
+    "line_count",
+    "tickets_completed",
+)
 
 
 # --- rules ------------------------------------------------------------------------------
@@ -101,15 +113,22 @@ def load_rules() -> Rules:
                 rules.fee_default = rule
         elif getattr(rules, row.applies_to, None) is None:
             setattr(rules, row.applies_to, rule)
-    for grade in db.session.execute(db.select(CommissionGrade)).scalars():
-        rules.grades[grade.grade] = {
+    rules.grades = load_grades()
+    rules.kinds = dict(db.session.execute(db.select(FeeItem.item_code, FeeItem.kind).distinct()).all())
+    return rules
+
+
+def load_grades() -> dict[str, dict[str, Any]]:
+    """Each grade's coefficient, base wage and caps: all that statements need of the rules."""
+    return {
+        grade.grade: {
             "coefficient_pm": grade.coefficient_pm,
             "base_wage_fen": grade.base_wage_fen,
             "per_ticket_cap_fen": grade.per_ticket_cap_fen,
             "monthly_cap_fen": grade.monthly_cap_fen,
         }
-    rules.kinds = dict(db.session.execute(db.select(FeeItem.item_code, FeeItem.kind).distinct()).all())
-    return rules
+        for grade in db.session.execute(db.select(CommissionGrade)).scalars()
+    }
 
 
 def scaled(numerator: int, denominator: int) -> int:
@@ -784,9 +803,12 @@ def statements(month: str, usernames: list[str] | None = None) -> list[dict[str,
     """Each technician's statement for a month: locked figures once closed, live otherwise."""
     _require_month(month)
     people = technicians(usernames)
-    closed = db.session.get(CommissionMonth, month)
-    if closed is None:
-        return _live_statements(month, people, load_rules())
+    if db.session.get(CommissionMonth, month) is None:
+        return _live_statements(month, people, Rules(grades=load_grades()))
+    return _closed_statements(month, people)
+
+
+def _closed_statements(month: str, people: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = {
         s.technician_id: s
         for s in db.session.execute(
@@ -805,15 +827,7 @@ def statements(month: str, usernames: list[str] | None = None) -> list[dict[str,
                 "technician": person["username"],
                 "display_name": person["display_name"],
                 "grade": s.grade,
-                "base_wage_fen": s.base_wage_fen,
-                "commission_fen": s.commission_fen,
-                "cap_cut_fen": s.cap_cut_fen,
-                "bonus_fen": s.bonus_fen,
-                "deduction_fen": s.deduction_fen,
-                "adjustment_fen": s.adjustment_fen,
-                "total_fen": s.total_fen,
-                "line_count": s.line_count,
-                "tickets_completed": s.tickets_completed,
+                **{key: getattr(s, key) for key in STATEMENT_FIGURES},
                 "status": "closed",
                 "closed_at": s.closed_at,
             }
@@ -881,22 +895,14 @@ def close_month(actor: Actor, month: str, now: datetime) -> list[dict[str, Any]]
     _month_lock(exclusive=True)
     if db.session.get(CommissionMonth, month) is not None:
         raise DomainError("month_closed", _("%(month)s is already closed", month=month), 409)
-    live = _live_statements(month, technicians(), load_rules())
+    live = _live_statements(month, technicians(), Rules(grades=load_grades()))
     db.session.add(CommissionMonth(month=month, closed_at=now, closed_by_id=actor.user_id))
     db.session.add_all(
         CommissionStatement(
             month=month,
             technician_id=s["technician_id"],
             grade=s["grade"],
-            base_wage_fen=s["base_wage_fen"],
-            commission_fen=s["commission_fen"],
-            cap_cut_fen=s["cap_cut_fen"],
-            bonus_fen=s["bonus_fen"],
-            deduction_fen=s["deduction_fen"],
-            adjustment_fen=s["adjustment_fen"],
-            total_fen=s["total_fen"],
-            line_count=s["line_count"],
-            tickets_completed=s["tickets_completed"],
+            **{key: s[key] for key in STATEMENT_FIGURES},
             closed_at=now,
         )
         for s in live
@@ -1074,11 +1080,21 @@ def ranking(month: str) -> list[dict[str, Any]]:
 def my_commission(user: User, month: str) -> dict[str, Any]:
     """The technician's running month with its lines, and their recent statements."""
     running = statement_for(month, user.username)
+    # The twelve months before, as statements() would give them, asking once for the person,
+    # the closed months and the grades.
+    people = technicians([user.username])
+    closed = closed_months()
+    rules: Rules | None = None
     history = []
     current = month
     for _step in range(12):
         current = previous_month(current)
-        found = statements(current, [user.username])
+        if current in closed:
+            found = _closed_statements(current, people)
+        else:
+            if rules is None:
+                rules = Rules(grades=load_grades())
+            found = _live_statements(current, people, rules)
         if found and (found[0]["line_count"] or found[0]["status"] == "closed"):
             history.append(found[0])
     return {"month": month, "running": running, "statements": history}

@@ -18,7 +18,7 @@ from marshmallow import Schema, fields
 from backend.catalog.models import FaultCode, Part
 from backend.commission.models import TicketCompletion
 from backend.commission.schemas import CommissionLineSchema
-from backend.commission.service import statement_for
+from backend.commission.service import STATEMENT_FIGURES, statement_for
 from backend.db import db
 from backend.errors import NotFound
 from backend.fees.models import PartWarranty
@@ -35,7 +35,7 @@ from backend.fees.settings import repeat_repair_days
 from backend.people.models import User
 from backend.sync.models import Blob
 from backend.tickets.models import Diagnosis, Ticket
-from backend.tickets.service import load_tickets
+from backend.tickets.service import live_part_lines, load_tickets
 
 COMPANY = {
     "name": "Fieldsync 家电服务中心",
@@ -207,7 +207,7 @@ def ticket_document(ticket_id: int, now: datetime) -> tuple[dict[str, Any], dict
     appliance, customer = ticket.appliance, ticket.customer
     items, repeats = fee_items_for_tickets([ticket], repeat_repair_days())
     fee_names = {i["item_code"]: i for i in items[ticket.id]}
-    live_parts = [p for p in ticket.part_lines if p.removed_at is None]
+    live_parts = live_part_lines(ticket)
     part_names = dict(
         db.session.execute(
             db.select(Part.sku, Part.name).where(
@@ -358,17 +358,6 @@ def ticket_document(ticket_id: int, now: datetime) -> tuple[dict[str, Any], dict
 
 def statement_document(month: str, username: str, now: datetime) -> dict[str, Any]:
     statement = statement_for(month, username)
-    summary_keys = (
-        "base_wage_fen",
-        "commission_fen",
-        "cap_cut_fen",
-        "bonus_fen",
-        "deduction_fen",
-        "adjustment_fen",
-        "total_fen",
-        "tickets_completed",
-        "line_count",
-    )
     data = {
         "company": COMPANY,
         "month": month,
@@ -379,7 +368,7 @@ def statement_document(month: str, username: str, now: datetime) -> dict[str, An
             "name": statement["display_name"],
             "grade": statement["grade"],
         },
-        "summary": {k: statement[k] for k in summary_keys},
+        "summary": {k: statement[k] for k in STATEMENT_FIGURES},
         "lines": statement["lines"],
         "verify": {"url": "", "code": ""},
         "printed_at": now,

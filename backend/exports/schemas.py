@@ -1,9 +1,8 @@
 from marshmallow import fields, validate
 
+from backend.fees.periods import MONTH
 from backend.inventory.schemas import LOCATION
 from backend.request_args import RequestSchema
-
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month is written YYYY-MM")
 
 
 class ExportQuery(RequestSchema):

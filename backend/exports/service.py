@@ -22,7 +22,7 @@ from sqlalchemy import func, or_
 from backend.commission.service import statement_lines, statements
 from backend.customers.models import Appliance, Customer
 from backend.db import db
-from backend.fees.periods import LOCAL_ZONE, month_bounds
+from backend.fees.periods import LOCAL_ZONE, local_day, month_bounds
 from backend.fees.service import claim_rows, in_warranty
 from backend.inventory.models import StockLocation
 from backend.inventory.service import list_moves
@@ -119,7 +119,7 @@ def tickets_sheet(month: str) -> Sheet:
         ],
     )
     for t, c, a, tech, repeat_number, parts_fen, paid_fen, score in rows:
-        on = (t.completed_at or t.created_at).astimezone(LOCAL_ZONE).date()
+        on = local_day(t.completed_at or t.created_at)
         sheet.rows.append(
             [
                 t.number,

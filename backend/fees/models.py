@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.db import UTCDateTime, db, utcnow
 from backend.tickets.models import PartLine
 
-CLAIM_BASES = ("appliance_warranty", "part_warranty", "unverified")
-
 
 class WarrantyCardTerm(db.Model):
     """The price a brand's warranty card states for a fee item. When it differs from the
@@ -67,6 +65,6 @@ class ClaimLine(db.Model):
     qty: Mapped[int] = mapped_column(Integer)
     unit_fen: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(Integer)
-    basis: Mapped[str] = mapped_column(String(20))
+    basis: Mapped[str] = mapped_column(String(20))  # appliance_warranty, part_warranty, unverified
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of completion, local time
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,8 +6,11 @@ import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from marshmallow import validate
+
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = validate.Regexp(MONTH_RE, error="A month is written YYYY-MM")
 
 
 def local_day(at: datetime) -> date:

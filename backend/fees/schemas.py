@@ -1,8 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from backend.fees.periods import MONTH
 from backend.request_args import RequestSchema
-
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month is written YYYY-MM")
 
 
 class ClaimQuery(RequestSchema):

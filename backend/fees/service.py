@@ -27,7 +27,7 @@ from backend.customers.models import Appliance, Customer
 from backend.db import db, expanding
 from backend.fees.models import ClaimLine, PartWarranty, WarrantyCardTerm
 from backend.fees.periods import local_day, month_of
-from backend.tickets.models import Ticket, Visit
+from backend.tickets.models import OPEN_STATUSES, Ticket, Visit
 
 # Fee kinds a repeat repair makes free (the issue: "labour free").
 REPEAT_FREE_KINDS = ("labour",)
@@ -184,7 +184,7 @@ def open_repeats_of(ticket: Ticket, days: int) -> list[int]:
         db.select(Ticket.id).where(
             Ticket.appliance_id == ticket.appliance_id, Ticket.fault_category == ticket.fault_category,
             Ticket.id != ticket.id, Ticket.repeat_of_id.is_(None),
-            Ticket.status.in_(("new", "assigned", "in_progress", "pending")),
+            Ticket.status.in_(OPEN_STATUSES),
             Ticket.created_at >= ticket.completed_at,
             Ticket.created_at <= ticket.completed_at + timedelta(days=days))
     ).scalars())

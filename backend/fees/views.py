@@ -19,10 +19,9 @@ from backend.fees.schemas import (
 )
 from backend.people.auth import login_required
 from backend.request_args import parse_query
+from backend.tickets.schemas import CATEGORIES
 
 bp = Blueprint("fees", __name__, template_folder="templates")
-
-CATEGORIES = ("air_conditioner", "washer", "fridge", "water_heater")
 
 
 @bp.get("/fees")

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from backend.fees.periods import MONTH
 from backend.inventory.models import MOVE_REASONS, POSITIONS, REQUISITION_STATUSES
 from backend.request_args import RequestSchema
 
@@ -41,7 +42,6 @@ stock_levels_schema = StockLevelsSchema()
 
 
 SKU = validate.Length(min=1, max=64)
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month is written YYYY-MM")
 
 
 class MovesQuery(RequestSchema):
