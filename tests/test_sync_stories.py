@@ -175,6 +175,10 @@ def database_refuses_audit_of(app):
             conn.exec_driver_sql("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
                                  "FOR EACH ROW EXECUTE FUNCTION refuse_audit()")
         else:
+            # A pooled connection may still hold the schema from before another connection
+            # dropped this trigger last time; SQLite checks CREATE against that copy, so read
+            # the schema first to bring it up to date.
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
             conn.exec_driver_sql(f"CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log "
                                  f"WHEN NEW.entity_id = '{refused}' "
                                  "BEGIN SELECT RAISE(ABORT, 'refused'); END")
