@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.db import db
+from backend.db import db, utcnow
+from backend.dispatch.search import search as run_search
 from backend.tickets.models import Ticket
 
 pytestmark = pytest.mark.storage
@@ -113,3 +115,15 @@ def test_a_date_range_is_read_in_the_offices_time_zone(desk, shop):
 
     assert ticket.number not in search(desk, date_from="2026-11-02", date_to="2026-11-02")
     assert ticket.number in search(desk, date_from="2026-11-03", date_to="2026-11-03")
+
+
+def test_a_contacted_ticket_without_an_appointment_is_not_reported_contact_overdue(desk, shop, office):
+    ticket = shop.ticket()
+    db.session.get(Ticket, ticket.id).created_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+    assert office().post(f"/api/tickets/{ticket.id}/contact", json={"note": "已接通"}).status_code == 200
+    [row] = run_search({"number": ticket.number, "page": 1, "per_page": 10}, ZoneInfo("Asia/Shanghai"),
+                       utcnow())["tickets"]
+    assert row["sla"]["contacted"] is True and row["sla"]["state"] != "overdue"
+    html = search(desk, number=ticket.number)
+    assert ticket.number in html and "sla-overdue" not in html

@@ -11,7 +11,7 @@ Two choices keep it fast at a million tickets (bench/office_queries.py):
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,24 +19,21 @@ from sqlalchemy import and_
 
 from backend.customers.models import Appliance, Customer
 from backend.db import db
-from backend.dispatch.service import _prefix, id_in, sla_for
+from backend.dispatch.service import Clock, _prefix, id_in, sla_for
 from backend.people.models import User
 from backend.tickets.models import Ticket
 
 ID_CAP = 2000  # resolve customer/appliance filters to ids when they match at most this many
 
 
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=zone)
-
-
 def search(filters: dict[str, Any], zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     query = (
         db.select(Ticket.id, Ticket.number, Ticket.status, Ticket.urgency, Ticket.fault_category,
                   Ticket.created_at, Ticket.scheduled_start, Ticket.scheduled_end, Ticket.completed_at,
-                  Ticket.total_fen, Customer.name.label("customer_name"), Customer.phone, Customer.region,
-                  Customer.tier, Appliance.brand, Appliance.category, Appliance.model, Appliance.serial,
-                  User.username.label("technician"), User.display_name.label("technician_name"))
+                  Ticket.contacted_at, Ticket.total_fen, Customer.name.label("customer_name"), Customer.phone,
+                  Customer.region, Customer.tier, Appliance.brand, Appliance.category, Appliance.model,
+                  Appliance.serial, User.username.label("technician"),
+                  User.display_name.label("technician_name"))
         .join(Customer, Customer.id == Ticket.customer_id)
         .join(Appliance, Appliance.id == Ticket.appliance_id)
         .outerjoin(User, User.id == Ticket.technician_id)
@@ -73,10 +70,11 @@ def search(filters: dict[str, Any], zone: ZoneInfo, now: datetime) -> dict[str, 
         conditions.append(Appliance.brand == filters["brand"])
     if filters.get("category"):
         conditions.append(Appliance.category == filters["category"])
+    clock = Clock(now=now, zone=zone)
     if filters.get("date_from"):
-        conditions.append(Ticket.created_at >= _local_midnight(filters["date_from"], zone))
+        conditions.append(Ticket.created_at >= clock.day_bounds(filters["date_from"])[0])
     if filters.get("date_to"):
-        conditions.append(Ticket.created_at < _local_midnight(filters["date_to"] + timedelta(days=1), zone))
+        conditions.append(Ticket.created_at < clock.day_bounds(filters["date_to"])[1])
 
     page, per_page = filters["page"], filters["per_page"]
     rows = db.session.execute(
