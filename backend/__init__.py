@@ -79,15 +79,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     compression.init_app(app)
-    for blueprint in (people_bp, tickets_bp, inventory_bp, sync_bp, openapi.bp, web_bp):
+    for blueprint in (people_bp, tickets_bp, inventory_bp, sync_bp, openapi.bp, web_bp, notify_bp,
+                      dispatch_bp, fees_bp, commission_bp, exports_bp, stock_pages_bp, commission_pages_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(notify_bp)
-    app.register_blueprint(dispatch_bp)
-    app.register_blueprint(fees_bp)
-    app.register_blueprint(commission_bp)
-    app.register_blueprint(exports_bp)
-    app.register_blueprint(stock_pages_bp)
-    app.register_blueprint(commission_pages_bp)
     cli.init_app(app)
 
     @app.teardown_request

@@ -10,6 +10,7 @@ from backend.db import db, utcnow
 from backend.inventory.service import SINGLETON_LOCATIONS, ensure_location, move_stock, van_of
 from backend.people.models import User
 from backend.people.service import create_user
+from backend.sync.service import apply_push
 from backend.tickets.service import assign_ticket, create_ticket
 
 PARTS = [
@@ -223,7 +224,6 @@ def _seed_completed_tickets(office: Actor, now) -> None:
     from backend.fees.service import summary_hash, summary_of
     from backend.people.service import find_user, register_device, revoke_device
     from backend.sync.blobs import store_blob
-    from backend.sync.service import apply_push
 
     stories = [
         # technician, customer, appliance, fault, parts, fees, payment method, rating, refused
@@ -258,7 +258,7 @@ def _seed_completed_tickets(office: Actor, now) -> None:
         steps += [("old_part.collect", {"line_id": f"demo-{serial}-O0", "sku": parts[0][0], "qty": 1})]
         steps += [("fee.set", {"line_id": f"demo-{serial}-F{i}", "item_code": code, "qty": qty})
                   for i, (code, qty) in enumerate(fees)]
-        _push(apply_push, actor, ticket.id, steps, at)
+        _push(actor, ticket.id, steps, at)
         db.session.refresh(ticket)
         signed = summary_hash(summary_of(ticket.id, [
             {"line_id": p.line_id, "sku": p.sku, "qty": p.qty, "charge": p.charge, "amount_fen": p.amount_fen}
@@ -275,12 +275,11 @@ def _seed_completed_tickets(office: Actor, now) -> None:
             closing.append(("payment.record", {"payment_id": f"demo-{serial}-pay", "method": method,
                                                "amount_fen": ticket.total_fen}))
         closing.append(("rating.record", {"score": score, "comment": "师傅很专业" if score == 5 else None}))
-        _push(apply_push, actor, ticket.id, closing, at + timedelta(minutes=50), first_seq=len(steps) + 1)
+        _push(actor, ticket.id, closing, at + timedelta(minutes=50), first_seq=len(steps) + 1)
         revoke_device(actor, device.id, now)
 
 
-
-def _push(apply_push, actor: Actor, ticket_id: int, steps: list, at, first_seq: int = 1) -> None:
+def _push(actor: Actor, ticket_id: int, steps: list, at, first_seq: int = 1) -> None:
     import uuid
 
     mutations = [{"id": str(uuid.uuid4()), "seq": first_seq + i, "name": name, "ticket_id": ticket_id,

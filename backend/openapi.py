@@ -77,15 +77,13 @@ OPERATIONS = [
     ("/api/push/subscriptions", "delete", "Remove this device's push subscription", ("any",),
      UnsubscribeSchema, None, UnsubscribeResultSchema),
 ]
-# Fees, stock, commission and exports describe their own operations beside their views.
-for _views in (inventory_views, fees_views, commission_views, exports_views):
-    OPERATIONS += _views.API_OPERATIONS
-
 # The success status of operations that do not answer 200 (a blob already stored answers 200).
 SUCCESS = {("/api/tickets", "post"): ("201",), ("/api/stock/moves", "post"): ("201",),
            ("/api/sync/blobs/{sha256}", "put"): ("201", "200"),
            ("/api/push/subscriptions", "post"): ("201", "200")}
+# Fees, stock, commission and exports describe their own operations beside their views.
 for _views in (inventory_views, fees_views, commission_views, exports_views):
+    OPERATIONS += _views.API_OPERATIONS
     SUCCESS.update(_views.API_SUCCESS)
 
 

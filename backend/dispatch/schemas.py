@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from backend.request_args import RequestSchema
 from backend.tickets.models import STATUSES, URGENCIES
 from backend.tickets.schemas import CATEGORIES, TicketCreateSchema
+from backend.tickets.schemas import TicketRowSchema as TicketListRowSchema
 
 
 class SearchQuery(RequestSchema):
@@ -47,10 +48,6 @@ class BoardQuery(RequestSchema):
     region = fields.String(validate=validate.Length(min=1, max=64))
 
 
-class NoteSchema(RequestSchema):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-
-
 class LoginForm(RequestSchema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
@@ -71,30 +68,19 @@ class SlaSchema(Schema):
     state = fields.String()
 
 
-class TicketRowSchema(Schema):
-    id = fields.Integer()
-    number = fields.String()
-    status = fields.String()
-    urgency = fields.String()
+class TicketRowSchema(TicketListRowSchema):
+    """A row of the ticket list, plus what the office's cards and tables show."""
+
     fault_category = fields.String()
     fault_description = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    scheduled_start = fields.DateTime(allow_none=True)
     scheduled_end = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     repeat_of_id = fields.Integer(allow_none=True)
-    customer_name = fields.String()
-    phone = fields.String()
-    region = fields.String()
     tier = fields.String()
     address = fields.String()
-    brand = fields.String()
-    category = fields.String()
     model = fields.String()
     serial = fields.String(allow_none=True)
-    technician = fields.String(allow_none=True)
     technician_name = fields.String(allow_none=True)
-    total_fen = fields.Integer()
     sla = fields.Nested(SlaSchema)
 
 
@@ -259,7 +245,6 @@ search_query = SearchQuery()
 office_intake_schema = OfficeIntakeSchema()
 caller_query = CallerQuery()
 board_query = BoardQuery()
-note_schema = NoteSchema()
 login_form = LoginForm()
 board_schema = BoardSchema()
 sla_page_schema = SlaPageSchema()
@@ -267,5 +252,4 @@ suggestions_schema = SuggestionsSchema()
 review_queue_schema = ReviewQueueSchema()
 caller_schema = CallerSchema()
 search_page_schema = SearchPageSchema()
-ticket_row_schema = TicketRowSchema()
 sla_schema = SlaSchema()

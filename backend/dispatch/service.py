@@ -244,7 +244,7 @@ def _outranks(a: tuple, b: tuple) -> bool:
 
 
 def technician_lanes(techs: dict[int, dict[str, Any]], rows: list[dict[str, Any]],
-                     loads: dict[int, int], clock: Clock) -> list[dict[str, Any]]:
+                     loads: dict[int, int]) -> list[dict[str, Any]]:
     """One lane per technician: today's tickets, load against capacity, live state, last sync."""
     by_tech: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -268,10 +268,12 @@ def technician_lanes(techs: dict[int, dict[str, Any]], rows: list[dict[str, Any]
     return lanes
 
 
-def board(clock: Clock, region: str | None = None) -> dict[str, Any]:
+def board(clock: Clock, region: str | None = None,
+          techs: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Unassigned tickets (oldest first, shown VIP and urgent first), today's tickets per
-    technician, and assigned tickets still waiting for an appointment or a next visit."""
-    techs = technicians()
+    technician, and assigned tickets still waiting for an appointment or a next visit.
+    `techs`: technicians() when the caller has them already."""
+    techs = technicians() if techs is None else techs
     day_start, day_end = clock.day_bounds()
     region_only = _in_region(region)
     unassigned, today, waiting = _load_rows(
@@ -297,17 +299,18 @@ def board(clock: Clock, region: str | None = None) -> dict[str, Any]:
     return {
         "day": clock.today, "unassigned": unassigned,
         "unassigned_total": unassigned_total,
-        "waiting": waiting, "lanes": technician_lanes(techs, today, loads, clock),
+        "waiting": waiting, "lanes": technician_lanes(techs, today, loads),
         "regions": sorted({r for t in techs.values() for r in t["regions"]}),
         "overdue_count": sum(1 for r in (*unassigned, *today, *waiting) if r["sla"]["state"] == "overdue"),
     }
 
 
-def overdue(clock: Clock, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
+def overdue(clock: Clock, limit: int = LIST_LIMIT,
+            techs: dict[int, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Open tickets past a deadline: no appointment made in time, or the visit window over
-    without an arrival. Most overdue first."""
+    without an arrival. Most overdue first. `techs` as for board()."""
     now = clock.now
-    techs = technicians()
+    techs = technicians() if techs is None else techs
     # Open tickets without an appointment are few: fetch them all, keep those past 2 h (1 h VIP).
     contact = _tickets(
         Ticket.status.in_(("new", "assigned")), Ticket.scheduled_start.is_(None),
@@ -328,7 +331,8 @@ def overdue(clock: Clock, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
 
 def sla_overview(clock: Clock) -> dict[str, Any]:
     """The SLA page: overdue tickets, those due within the hour, and every technician's state."""
-    data = board(clock)
+    techs = technicians()
+    data = board(clock, techs=techs)
     open_rows = [*data["unassigned"], *data["waiting"],
                  *(t for lane in data["lanes"] for t in lane["tickets"])]
     seen: set[int] = set()
@@ -341,7 +345,8 @@ def sla_overview(clock: Clock) -> dict[str, Any]:
         if row["sla"]["state"] == "due_soon" or (
                 row["sla"]["state"] == "ok" and due is not None and due - clock.now <= timedelta(hours=1)):
             due_soon.append(row)
-    return {"overdue": overdue(clock), "due_soon": due_soon, "lanes": data["lanes"], "day": data["day"]}
+    return {"overdue": overdue(clock, techs=techs), "due_soon": due_soon, "lanes": data["lanes"],
+            "day": data["day"]}
 
 
 # --- suggestions ---------------------------------------------------------------------

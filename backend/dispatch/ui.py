@@ -77,11 +77,12 @@ def _parse(value: Any) -> datetime | None:
     return value
 
 
-def localtime(value: Any, fmt: str = "%m-%d %H:%M") -> str:
+def localtime(value: Any, fmt: str = "%m-%d %H:%M", in_zone: ZoneInfo | None = None) -> str:
+    """A moment in the office's time zone (or in_zone), formatted; "" for none."""
     moment = _parse(value)
     if moment is None:
         return ""
-    return moment.astimezone(zone()).strftime(fmt)
+    return moment.astimezone(in_zone or zone()).strftime(fmt)
 
 
 def localdate(value: Any) -> str:

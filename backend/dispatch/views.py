@@ -31,7 +31,6 @@ from backend.dispatch.schemas import (
     caller_query,
     caller_schema,
     login_form,
-    note_schema,
     office_intake_schema,
     review_queue_schema,
     search_page_schema,
@@ -42,13 +41,14 @@ from backend.dispatch.schemas import (
 )
 from backend.dispatch.security import office_page
 from backend.errors import DomainError
+from backend.fees.settings import repeat_repair_days
 from backend.people import service as people
 from backend.people.auth import current_actor, login_required
 from backend.people.models import User
 from backend.request_args import parse_json, parse_query
 from backend.tickets import service as tickets
 from backend.tickets.models import STATUSES, URGENCIES, Ticket
-from backend.tickets.schemas import CATEGORIES, ticket_detail_schema
+from backend.tickets.schemas import CATEGORIES, resolve_flag_schema, ticket_detail_schema
 
 bp = Blueprint("dispatch", __name__, template_folder=str(PROJECT_DIR / "pwa" / "templates"),
                static_folder=str(ui.OFFICE_STATIC), static_url_path="/office/static")
@@ -140,7 +140,7 @@ def intake():
     _clock()
     return _page("office/intake.html", categories=CATEGORIES, urgencies=URGENCIES,
                  fault_codes=service.fault_codes(),
-                 repeat_days=current_app.config["REPEAT_REPAIR_DAYS"])
+                 repeat_days=repeat_repair_days())
 
 
 @bp.get("/office/sla")
@@ -208,7 +208,7 @@ def search():
 @login_required(*DISPATCH)
 def caller():
     query = parse_query(caller_query)
-    days = current_app.config["REPEAT_REPAIR_DAYS"]
+    days = repeat_repair_days()
     found = service.caller_lookup(query["phone"].replace(" ", "").replace("-", ""), _clock(), days)
     return jsonify(caller_schema.dump({**found, "repeat_repair_days": days}))
 
@@ -223,7 +223,7 @@ def suggestions(ticket_id: int):
 @bp.post(f"/office/api/rejections/<{ID}:log_id>/resolve")
 @login_required(*DISPATCH)
 def resolve_rejection(log_id: int):
-    data = parse_json(note_schema)
+    data = parse_json(resolve_flag_schema)
     flag = service.resolve_rejection(current_actor(), log_id, data["note"], utcnow())
     db.session.commit()
     return jsonify({"id": flag.id, "resolved": True})

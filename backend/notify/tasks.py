@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from backend.db import db, utcnow
+from backend.dispatch import ui
 from backend.dispatch.labels import CATEGORIES, label
 from backend.notify import service
 from backend.notify.vapid import VapidKeysMissing, load
@@ -21,10 +22,10 @@ log = logging.getLogger(__name__)
 
 def dispatch_payload(ticket: Ticket, zone: ZoneInfo) -> dict[str, Any]:
     """What the phone's lock screen may show about a new job: no name, phone or address."""
-    start = ticket.scheduled_start.astimezone(zone) if ticket.scheduled_start else None
     category = label(CATEGORIES, ticket.appliance.category)
     district = ticket.customer.region
-    when = start.strftime("%m-%d %H:%M") if start else _("time to be agreed")
+    when = (ui.localtime(ticket.scheduled_start, in_zone=zone) if ticket.scheduled_start
+            else _("time to be agreed"))
     title = (_("Emergency job %(number)s", number=ticket.number) if ticket.urgency == "emergency"
              else _("New job %(number)s", number=ticket.number))
     return {
@@ -55,9 +56,8 @@ def send_dispatch_push(ticket_id: int, technician_id: int) -> service.SendReport
     except VapidKeysMissing:
         log.warning("no VAPID keys: push for ticket %s not sent", ticket_id)
         return None
-    zone = ZoneInfo(config.get("TIMEZONE", "Asia/Shanghai"))
     with force_locale(config.get("PUSH_LOCALE", "zh")):
-        payload = dispatch_payload(ticket, zone)
+        payload = dispatch_payload(ticket, ui.zone())
     settings = service.PushSettings(keys=keys, ttl=int(config.get("PUSH_TTL_SECONDS", 43200)))
     return service.send(subscriptions, payload, settings,
                         urgency="high" if ticket.urgency == "emergency" else "normal",
