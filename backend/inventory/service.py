@@ -130,6 +130,15 @@ def level_of(location: StockLocation, sku: str) -> int:
     return qty or 0
 
 
+def qty_by_sku(location: StockLocation, skus: Any = None) -> dict[str, int]:
+    """The location's cached levels as {sku: qty} in one query (those of `skus` when given);
+    a SKU without a level is absent, which level_of reads as 0."""
+    query = db.select(StockLevel.sku, StockLevel.qty).where(StockLevel.location_id == location.id)
+    if skus is not None:
+        query = query.where(StockLevel.sku.in_(skus))
+    return {sku: qty or 0 for sku, qty in db.session.execute(query).all()}
+
+
 def levels_at(location: StockLocation) -> list[dict]:
     rows = db.session.execute(
         db.select(StockLevel.sku, StockLevel.qty, StockLevel.low_threshold, Part.name)
@@ -416,8 +425,9 @@ def list_requisitions(status: str | None = None, technician_id: int | None = Non
 # --- old parts: collected on site, tracked until returned -------------------------------
 
 def old_parts(now: datetime, limit_days: int, *, status: str = "held",
-              technician_id: int | None = None) -> list[dict]:
-    """Old parts by status: held (not returned yet), overdue (held past the limit), returned, all."""
+              technician_id: int | None = None, line_id: str | None = None) -> list[dict]:
+    """Old parts by status: held (not returned yet), overdue (held past the limit), returned, all;
+    of one technician, or the one line, when given."""
     query = (db.select(OldPart, Ticket.number, User.username, Part.name)
              .join(Ticket, Ticket.id == OldPart.ticket_id)
              .outerjoin(User, User.id == OldPart.technician_id)
@@ -432,6 +442,8 @@ def old_parts(now: datetime, limit_days: int, *, status: str = "held",
         query = query.where(OldPart.returned_at.is_not(None))
     if technician_id is not None:
         query = query.where(OldPart.technician_id == technician_id)
+    if line_id is not None:
+        query = query.where(OldPart.line_id == line_id)
     rows = []
     for old, number, username, name in db.session.execute(query):
         due = old.collected_at + timedelta(days=limit_days)
@@ -523,10 +535,12 @@ def post_stocktake(actor: Actor, stocktake: Stocktake, at: datetime) -> Stocktak
         raise DomainError("stocktake_closed", _("This stocktake is %(status)s", status=stocktake.status), 409)
     location = db.session.get(StockLocation, stocktake.location_id)
     ref = f"ST-{stocktake.id}"
+    # Read before any adjustment: each SKU has one line, and its moves change only its own level.
+    book = qty_by_sku(location)
     for line in stocktake.lines:
         if line.counted_qty is None:
             continue
-        diff = line.counted_qty - level_of(location, line.sku)
+        diff = line.counted_qty - book.get(line.sku, 0)
         line.posted_diff = diff
         if diff > 0:
             move_stock(actor, sku=line.sku, qty=diff, from_location=None, to_location=location,
@@ -581,12 +595,13 @@ def technician_stock(user: User, old_part_days: int, now: datetime) -> dict:
         else:
             entry["returned"] += qty
     names = dict(db.session.execute(db.select(Part.sku, Part.name).where(Part.sku.in_(per_sku))).all())
+    levels = qty_by_sku(van, per_sku) if per_sku else {}
     lines = []
     for sku in sorted(per_sku):
         e = per_sku[sku]
         lines.append({"sku": sku, "name": names.get(sku), **e,
                       "held": e["borrowed"] - e["consumed"] - e["returned"] + e["adjusted"],
-                      "level": level_of(van, sku)})
+                      "level": levels.get(sku, 0)})
     held_old = old_parts(now, old_part_days, status="held", technician_id=user.id)
     return {"technician": user.username, "location": van.code, "parts": lines,
             "totals": {k: sum(line[k] for line in lines)

@@ -255,8 +255,7 @@ def return_old_part(line_id: str):
     now = utcnow()
     service.return_old_part(current_actor(), line_id, data["to"], data["note"], now)
     db.session.commit()
-    rows = service.old_parts(now, old_part_return_days(), status="all")
-    [row] = [r for r in rows if r["line_id"] == line_id]
+    [row] = service.old_parts(now, old_part_return_days(), status="all", line_id=line_id)
     return jsonify(old_part_schema.dump(row))
 
 
