@@ -10,6 +10,7 @@ otherwise).
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -17,7 +18,18 @@ from typing import Any
 
 import orjson
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, Connection, DateTime, Integer, MetaData, Table, bindparam, event, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    event,
+    text,
+)
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -97,6 +109,115 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+def _cursor_call(connection: Connection, run: Any, sql: str, params: Any) -> Any:
+    """Run `run(cursor)` on the DBAPI cursor of the connection's transaction; the driver's
+    errors come out as SQLAlchemy's (IntegrityError and the rest), as from Core."""
+    cursor = connection.connection.cursor()
+    try:
+        return run(cursor)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(sql, params, error, connection.dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
+
+
+class Prepared:
+    """A Core statement compiled once per dialect (and, for INSERT and UPDATE, per set of
+    columns given) and run on the DBAPI cursor of the connection's transaction.
+
+    For the push, which runs some thirty small statements per request: SQLAlchemy's work
+    per execution (cache key, parameter and result set-up) costs several times what the
+    database spends on them. Values still pass through each column's own type (bind and
+    result processors), so what is stored and read is what Core would store and read.
+    An empty IN list matches nothing; every parameter must be given or bound in the
+    statement (no Python-side column defaults). Engine events do not see these
+    statements."""
+
+    _EXPANDING = r"__\[POSTCOMPILE_(?P<expanding>\w+)(?:~~(?P<left>.*?)~~REPL~~(?P<right>.*?)~~)?\]"
+    _PLACEHOLDERS = {"qmark": re.compile(rf"\?|{_EXPANDING}"),
+                     "pyformat": re.compile(rf"(?<!%)%\((?P<name>\w+)\)s|{_EXPANDING}")}
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._columns = tuple(getattr(statement, "exported_columns", ()))
+        self.names = tuple(c.name for c in self._columns)
+
+    @lru_cache(maxsize=64)  # noqa: B019 - the statements are module constants, kept for good
+    def _template(self, dialect: Any, given: tuple[str, ...]) -> tuple[list[str], list[tuple], dict, dict]:
+        """The SQL cut at its placeholders, what fills each one, the statement's own
+        values, and (filled in by the first execution) the result processors."""
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(given))
+        positions = iter(compiled.positiontup or ())
+        pieces, slots, start = [], [], 0
+        for match in self._PLACEHOLDERS[dialect.paramstyle].finditer(compiled.string):
+            name = next(positions) if compiled.positional else match["name"] or match["expanding"]
+            bind = compiled.binds[name]
+            if name not in given and bind.value is None and bind.callable is None:
+                raise ValueError(f"{name} is neither given nor bound in the statement")
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            expanding = match["expanding"] is not None
+            slots.append((name, expanding, process, match["left"] or "", match["right"] or ""))
+            pieces.append(compiled.string[start:match.start()])
+            start = match.end()
+        pieces.append(compiled.string[start:])
+        defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
+        return pieces, slots, defaults, {}
+
+    def _bound(self, connection: Connection, params: dict[str, Any]) -> tuple[str, list[Any], dict]:
+        """The SQL for these parameters (IN lists written out), the converted values and
+        the result processors."""
+        dialect = connection.dialect
+        pieces, slots, defaults, processors = self._template(dialect, tuple(params))
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = [pieces[0]]
+        for (name, expanding, _, left, right), piece in zip(slots, pieces[1:], strict=True):
+            count = len(params[name]) if expanding else -1
+            sql.append(mark if count < 0 else ", ".join([left + mark + right] * count) or "NULL")
+            sql.append(piece)
+        return "".join(sql), self._values(slots, defaults, params), processors
+
+    @staticmethod
+    def _values(slots: list[tuple], defaults: dict[str, Any], params: dict[str, Any]) -> list[Any]:
+        values: list[Any] = []
+        for name, expanding, process, _, _ in slots:
+            value = params[name] if name in params else defaults[name]
+            if expanding:
+                values.extend(map(process, value) if process else value)
+            else:
+                values.append(process(value) if process else value)
+        return values
+
+    def rows(self, connection: Connection, params: dict[str, Any] | None = None) -> list[tuple]:
+        """The statement's rows (SELECT, or DML with RETURNING), each value converted."""
+        sql, values, processors = self._bound(connection, params or {})
+
+        def fetch(cursor: Any) -> list[tuple]:
+            rows = cursor.execute(sql, values).fetchall()
+            if "columns" not in processors:  # PostgreSQL's numbers depend on the described type
+                dialect = connection.dialect
+                found = [c.type.dialect_impl(dialect).result_processor(dialect, d[1])
+                         for c, d in zip(self._columns, cursor.description, strict=False)]
+                processors["columns"] = found if any(found) else None
+            return rows
+
+        rows = _cursor_call(connection, fetch, sql, values)
+        convert = processors["columns"]
+        if convert is None:
+            return rows
+        return [tuple(v if p is None else p(v) for p, v in zip(convert, row, strict=True)) for row in rows]
+
+    def run(self, connection: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Execute with one set of parameters, or with many (executemany: the same keys
+        and no IN lists)."""
+        many = params if isinstance(params, list) else [params]
+        if not many:
+            return
+        sql, first, _ = self._bound(connection, many[0])
+        _, slots, defaults, _ = self._template(connection.dialect, tuple(many[0]))
+        values = [first, *(self._values(slots, defaults, p) for p in many[1:])]
+        _cursor_call(connection, lambda c: c.executemany(sql, values), sql, values)
+
+
 class SyncCounter(db.Model):
     __tablename__ = "sync_counter"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -136,13 +257,14 @@ def _collect_changes(session: Session, flush_context: Any) -> None:
             mark_changed(session, removals=True)
 
 
-NEXT_SEQ = text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value")
-STAMP_CATALOG = text("UPDATE sync_counter SET catalog_seq = :s WHERE id = 1")
-STAMP_TICKETS = text("UPDATE tickets SET change_seq = :s WHERE id IN :ids").bindparams(
-    expanding("ids"))
+NEXT_SEQ = Prepared(text("UPDATE sync_counter SET value = value + 1 WHERE id = 1 RETURNING value"))
+STAMP_CATALOG = Prepared(text("UPDATE sync_counter SET catalog_seq = :s WHERE id = 1"))
+STAMP_TICKETS = Prepared(text("UPDATE tickets SET change_seq = :s WHERE id IN :ids").bindparams(
+    expanding("ids")))
 # Rows of other open transactions are invisible here, so only ours get stamped.
-STAMP_REMOVALS = text("UPDATE ticket_removals SET change_seq = :s WHERE change_seq = 0")
-STAMP_LEVEL = text("UPDATE stock_levels SET change_seq = :s WHERE location_id = :location_id AND sku = :sku")
+STAMP_REMOVALS = Prepared(text("UPDATE ticket_removals SET change_seq = :s WHERE change_seq = 0"))
+STAMP_LEVEL = Prepared(text(
+    "UPDATE stock_levels SET change_seq = :s WHERE location_id = :location_id AND sku = :sku"))
 
 
 @event.listens_for(Session, "before_commit")
@@ -156,17 +278,17 @@ def _stamp_changes(session: Session) -> None:
     ):
         return
     connection = session.connection()  # Core: these run on every commit that changed anything
-    seq = connection.execute(NEXT_SEQ).scalar_one()
+    ((seq,),) = NEXT_SEQ.rows(connection)
     session.info["committed_seq"] = seq
     if changes["catalog"]:
-        connection.execute(STAMP_CATALOG, {"s": seq})
+        STAMP_CATALOG.run(connection, {"s": seq})
     if changes["tickets"]:
-        connection.execute(STAMP_TICKETS, {"s": seq, "ids": sorted(changes["tickets"])})
+        STAMP_TICKETS.run(connection, {"s": seq, "ids": sorted(changes["tickets"])})
     if changes["removals"]:
-        connection.execute(STAMP_REMOVALS, {"s": seq})
+        STAMP_REMOVALS.run(connection, {"s": seq})
     if changes["levels"]:
         # Only the levels that moved: the customer's and the warehouse's hold every SKU.
-        connection.execute(STAMP_LEVEL, [{"s": seq, "location_id": location_id, "sku": sku}
+        STAMP_LEVEL.run(connection, [{"s": seq, "location_id": location_id, "sku": sku}
                                          for location_id, sku in sorted(changes["levels"])])
 
 
@@ -201,11 +323,13 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict[str, Any]]
         columns[i] = map(process, columns[i])
     params = list(zip(*columns, strict=True))
     if not returning:
-        connection.exec_driver_sql(head + row_marks, params)
+        sql = head + row_marks
+        _cursor_call(connection, lambda c: c.executemany(sql, params), sql, params)
         return []
     quote = dialect.identifier_preparer.quote
     sql = head + ", ".join([row_marks] * len(rows)) + f" RETURNING {', '.join(quote(n) for n in returning)}"
-    return [tuple(r) for r in connection.exec_driver_sql(sql, tuple(v for values in params for v in values))]
+    flat = tuple(v for values in params for v in values)
+    return [tuple(r) for r in _cursor_call(connection, lambda c: c.execute(sql, flat).fetchall(), sql, flat)]
 
 
 @event.listens_for(Session, "after_rollback")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from backend.audit import Actor
 from backend.commission import hooks
-from backend.db import db, expanding, insert_rows
+from backend.db import Prepared, db, expanding, insert_rows
 from backend.errors import DomainError
 from backend.fees.settings import repeat_repair_days
 from backend.people.models import Device
@@ -39,20 +39,20 @@ _SENT = select(*(getattr(MutationLog, f) for f in LOG_FIELDS)).where(
     MutationLog.device_id == bindparam("device_id"))
 # Two index searches (by id, by seq); with OR the database reads all the device's rows.
 # A row found by both comes twice, which the caller does not mind.
-ALREADY_SENT = union_all(_SENT.where(MutationLog.mutation_id.in_(expanding("ids"))),
-                         _SENT.where(MutationLog.seq.in_(expanding("seqs"))))
+ALREADY_SENT = Prepared(union_all(_SENT.where(MutationLog.mutation_id.in_(expanding("ids"))),
+                                  _SENT.where(MutationLog.seq.in_(expanding("seqs")))))
 
 
 DEVICES = Device.__table__
 # Updating the device's row first locks it: pushes of one device queue behind each other,
 # so a batch sent twice at the same moment is applied once and answered "duplicate" the
 # second time.
-DEVICE_SEEN = (update(DEVICES).where(DEVICES.c.id == bindparam("k_id"))
-               .returning(DEVICES.c.last_settled_seq))
-DEVICE_SETTLED = update(DEVICES).where(DEVICES.c.id == bindparam("k_id"))
-STORED_SEQS_AFTER = (select(MutationLog.seq).where(MutationLog.device_id == bindparam("device_id"),
-                                                   MutationLog.seq > bindparam("after"))
-                     .order_by(MutationLog.seq))
+DEVICE_SEEN = Prepared(update(DEVICES).where(DEVICES.c.id == bindparam("k_id"))
+                       .returning(DEVICES.c.last_settled_seq))
+DEVICE_SETTLED = Prepared(update(DEVICES).where(DEVICES.c.id == bindparam("k_id")))
+STORED_SEQS_AFTER = Prepared(select(MutationLog.seq).where(MutationLog.device_id == bindparam("device_id"),
+                                                           MutationLog.seq > bindparam("after"))
+                             .order_by(MutationLog.seq))
 
 
 @contextmanager
@@ -68,9 +68,9 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
     if body["device_id"] != actor.device_id:
         raise DomainError("device_mismatch", _("This token belongs to another device"), 403)
     offset = now - body["clock"]
-    settled = db.session.connection().execute(DEVICE_SEEN, {
+    ((settled,),) = DEVICE_SEEN.rows(db.session.connection(), {
         "k_id": actor.device_id, "clock_offset_ms": int(offset.total_seconds() * 1000),
-        "last_seen_at": now, "client_version": body.get("client_version")}).scalar_one()
+        "last_seen_at": now, "client_version": body.get("client_version")})
     skewed = abs(offset) > skew_limit
 
     results: list[dict[str, Any]] = []
@@ -159,11 +159,11 @@ class Batch:
         seen: dict[str, dict[str, Any]] = {}
         used_seqs: dict[int, str] = {}
         if self.mutations:
-            for row in db.session.connection().execute(ALREADY_SENT, {
+            for row in ALREADY_SENT.rows(db.session.connection(), {
                 "device_id": self.actor.device_id, "ids": [m["id"] for m in self.mutations],
                 "seqs": [m["seq"] for m in self.mutations]}):
-                seen[row.mutation_id] = dict(zip(LOG_FIELDS, row, strict=True))
-                used_seqs[row.seq] = row.mutation_id
+                seen[row[0]] = dict(zip(LOG_FIELDS, row, strict=True))
+                used_seqs[row[1]] = row[0]
         return seen, used_seqs
 
     def _log(self, mutation: dict[str, Any], status: str, code: str | None = None,
@@ -236,9 +236,9 @@ def _malformed(raw: Any, error: ValidationError, results: list[dict]) -> dict[st
 
 def _advance_settled(device_id: str, settled: int) -> None:
     """device_last_seq: the highest seq with it and all below settled; a deferred one stops it."""
-    for seq in db.session.connection().execute(STORED_SEQS_AFTER, {"device_id": device_id, "after": settled}
-                                               ).scalars():
+    connection = db.session.connection()
+    for (seq,) in STORED_SEQS_AFTER.rows(connection, {"device_id": device_id, "after": settled}):
         if seq != settled + 1:
             break
         settled = seq
-    db.session.connection().execute(DEVICE_SETTLED, {"k_id": device_id, "last_settled_seq": settled})
+    DEVICE_SETTLED.run(connection, {"k_id": device_id, "last_settled_seq": settled})

@@ -14,14 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, Table, and_, bindparam, delete, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, select, update
 
 from backend.audit import Actor
 from backend.catalog.models import Part
 from backend.customers.models import Appliance, Customer
-from backend.db import db, expanding, insert_rows, mark_changed
+from backend.db import Prepared, db, expanding, insert_rows, mark_changed
 from backend.fees.service import fee_items_for, find_repeat_priors, fitted_parts, price_list
 from backend.inventory.models import StockLevel, StockLocation, StockMove
 from backend.inventory.service import find_van, level_upsert, location_by_code, stock_move_row, van_of
@@ -42,6 +42,20 @@ TICKET_TABLES = frozenset(INSERT_ORDER) - {"part_warranties"}
 # Arguments that name stored rows: gathered from the raw push so that one query per kind
 # finds them all (an argument that fails validation later costs nothing).
 REFERENCES = ("visit_id", "line_id", "payment_id", "sku", "blob", "signature_blob")
+
+
+class CatalogPart(NamedTuple):
+    sku: str
+    price_fen: int
+    warranty_months: int
+
+
+class Place(NamedTuple):
+    """A stock location as the handlers need it."""
+
+    id: int
+    code: str
+    kind: str
 
 
 @dataclass(slots=True)
@@ -86,15 +100,15 @@ def _key_params(table: str, key: tuple) -> dict[str, Any]:
 
 
 # By natural key; an UPDATE sets the columns its parameter rows name.
-UPDATE_BY_KEY = {table: update(_table(table)).where(_by_key(table)) for table in KEYS}
-DELETE_BY_KEY = {table: delete(_table(table)).where(_by_key(table)) for table in KEYS}
+UPDATE_BY_KEY = {table: Prepared(update(_table(table)).where(_by_key(table))) for table in KEYS}
+DELETE_BY_KEY = {table: Prepared(delete(_table(table)).where(_by_key(table))) for table in KEYS}
 _PART_WARRANTIES = _table("part_warranties")
-WARRANTY_REMOVED = update(_PART_WARRANTIES).where(_PART_WARRANTIES.c.line_id == bindparam("k_line_id"),
-                                                  _PART_WARRANTIES.c.removed_at.is_(None))
+WARRANTY_REMOVED = Prepared(update(_PART_WARRANTIES).where(
+    _PART_WARRANTIES.c.line_id == bindparam("k_line_id"), _PART_WARRANTIES.c.removed_at.is_(None)))
 
 
 # Built once: a statement built per push spends more time being built than being run.
-TICKET_FACTS = (
+TICKET_FACTS = Prepared(
     select(Ticket.id, Ticket.number, Ticket.status, Ticket.technician_id, Ticket.appliance_id,
            Ticket.fault_category, Ticket.created_at, Ticket.completed_at, Ticket.repeat_of_id,
            Ticket.total_fen, Appliance.category, Appliance.brand, Customer.region,
@@ -103,26 +117,28 @@ TICKET_FACTS = (
     .join(Customer, Customer.id == Ticket.customer_id)
     .where(Ticket.id.in_(expanding("tickets")))
 )
-ASSIGNED = select(Assignment.ticket_id).where(Assignment.ticket_id.in_(expanding("tickets")),
-                                              Assignment.technician_id == bindparam("user_id"))
-OF_TICKETS = {name: select(_table(name)).where(_table(name).c.ticket_id.in_(expanding("tickets")))
+ASSIGNED = Prepared(select(Assignment.ticket_id).where(Assignment.ticket_id.in_(expanding("tickets")),
+                                                       Assignment.technician_id == bindparam("user_id")))
+OF_TICKETS = {name: Prepared(select(_table(name)).where(_table(name).c.ticket_id.in_(expanding("tickets"))))
               for name in ("checklist_answers", "diagnoses", "ratings", "photos")}
 # Rows of the push's tickets, and rows the push names that may belong to another ticket.
 OF_TICKETS_OR_NAMED = {
-    name: select(_table(name)).where(_table(name).c.ticket_id.in_(expanding("tickets"))
-                                     | _table(name).c[column].in_(expanding("refs")))
+    name: Prepared(select(_table(name)).where(_table(name).c.ticket_id.in_(expanding("tickets"))
+                                              | _table(name).c[column].in_(expanding("refs"))))
     for name, column in (("visits", "id"), ("part_lines", "line_id"), ("fee_lines", "line_id"))}
-PAYMENTS_NAMED = select(Payment.payment_id, Payment.ticket_id).where(
-    Payment.payment_id.in_(expanding("refs")))
-OLD_PARTS_NAMED = select(OldPart.line_id).where(OldPart.line_id.in_(expanding("refs")))
-OPEN_FLAGS = select(Flag.ticket_id, Flag.kind).where(Flag.ticket_id.in_(expanding("tickets")),
-                                                     Flag.resolved_at.is_(None))
-BLOBS_NAMED = select(Blob.sha256).where(Blob.sha256.in_(expanding("refs")))
-PARTS_NAMED = select(Part.sku, Part.price_fen, Part.warranty_months).where(Part.sku.in_(expanding("refs")))
-LOCATIONS_NAMED = select(StockLocation.id, StockLocation.code, StockLocation.kind).where(
-    StockLocation.code.in_(expanding("codes")))
-LEVELS = select(StockLevel.sku, StockLevel.qty).where(StockLevel.location_id == bindparam("location_id"),
-                                                      StockLevel.sku.in_(expanding("refs")))
+PAYMENTS_NAMED = Prepared(select(Payment.payment_id, Payment.ticket_id).where(
+    Payment.payment_id.in_(expanding("refs"))))
+OLD_PARTS_NAMED = Prepared(select(OldPart.line_id).where(OldPart.line_id.in_(expanding("refs"))))
+OPEN_FLAGS = Prepared(select(Flag.ticket_id, Flag.kind).where(Flag.ticket_id.in_(expanding("tickets")),
+                                                              Flag.resolved_at.is_(None)))
+BLOBS_NAMED = Prepared(select(Blob.sha256).where(Blob.sha256.in_(expanding("refs"))))
+PARTS_NAMED = Prepared(select(Part.sku, Part.price_fen, Part.warranty_months).where(
+    Part.sku.in_(expanding("refs"))))
+LOCATIONS_NAMED = Prepared(select(StockLocation.id, StockLocation.code, StockLocation.kind).where(
+    StockLocation.code.in_(expanding("codes"))))
+LEVELS = Prepared(select(StockLevel.sku, StockLevel.qty).where(
+    StockLevel.location_id == bindparam("location_id"), StockLevel.sku.in_(expanding("refs"))))
+LEVEL_UPSERT = {dialect: Prepared(level_upsert(dialect)) for dialect in ("sqlite", "postgresql")}
 
 
 class WorkingSet:
@@ -162,19 +178,20 @@ class WorkingSet:
     # --- loading ---------------------------------------------------------------------
 
     def _load_tickets(self) -> dict[int, TicketFacts]:
-        facts = {r.id: TicketFacts(*r, was_assigned=r.technician_id == self.actor.user_id)
-                 for r in self.conn.execute(TICKET_FACTS, {"tickets": self.ticket_ids})}
+        facts = {}
+        for row in TICKET_FACTS.rows(self.conn, {"tickets": self.ticket_ids}):
+            ticket = TicketFacts(*row, was_assigned=False)
+            ticket.was_assigned = ticket.technician_id == self.actor.user_id
+            facts[ticket.id] = ticket
         others = [f.id for f in facts.values() if not f.was_assigned]
         if others:
-            for ticket_id in self.conn.execute(ASSIGNED, {"tickets": others, "user_id": self.actor.user_id}
-                                               ).scalars():
+            for (ticket_id,) in ASSIGNED.rows(self.conn, {"tickets": others, "user_id": self.actor.user_id}):
                 facts[ticket_id].was_assigned = True
         return facts
 
-    def _rows(self, statement: Select, **params: Any) -> list[dict[str, Any]]:
-        result = self.conn.execute(statement, params)
-        names = list(result.keys())  # zipped: half the cost of a RowMapping per row
-        return [dict(zip(names, row, strict=True)) for row in result.all()]
+    def _rows(self, statement: Prepared, **params: Any) -> list[dict[str, Any]]:
+        names = statement.names
+        return [dict(zip(names, row, strict=True)) for row in statement.rows(self.conn, params)]
 
     def _of_tickets(self, table: str) -> list[dict[str, Any]]:
         return self._rows(OF_TICKETS[table], tickets=self.ticket_ids)
@@ -204,11 +221,11 @@ class WorkingSet:
 
     @cached_property
     def payments(self) -> dict[str, int]:
-        return dict(self.conn.execute(PAYMENTS_NAMED, {"refs": self.refs["payment_id"]}).all())
+        return dict(PAYMENTS_NAMED.rows(self.conn, {"refs": self.refs["payment_id"]}))
 
     @cached_property
     def old_parts(self) -> set[str]:
-        return set(self.conn.execute(OLD_PARTS_NAMED, {"refs": self.refs["line_id"]}).scalars())
+        return {line_id for (line_id,) in OLD_PARTS_NAMED.rows(self.conn, {"refs": self.refs["line_id"]})}
 
     @cached_property
     def ratings(self) -> dict[int, dict[str, Any]]:
@@ -220,16 +237,16 @@ class WorkingSet:
 
     @cached_property
     def open_flags(self) -> set[tuple[int, str]]:
-        return {(r.ticket_id, r.kind) for r in self.conn.execute(OPEN_FLAGS, {"tickets": self.ticket_ids})}
+        return set(OPEN_FLAGS.rows(self.conn, {"tickets": self.ticket_ids}))
 
     @cached_property
     def blobs(self) -> set[str]:
         named = self.refs["blob"] | self.refs["signature_blob"]
-        return set(self.conn.execute(BLOBS_NAMED, {"refs": named}).scalars())
+        return {sha256 for (sha256,) in BLOBS_NAMED.rows(self.conn, {"refs": named})}
 
     @cached_property
-    def parts(self) -> dict[str, Any]:
-        return {r.sku: r for r in self.conn.execute(PARTS_NAMED, {"refs": self.refs["sku"]})}
+    def parts(self) -> dict[str, CatalogPart]:
+        return {r[0]: CatalogPart(*r) for r in PARTS_NAMED.rows(self.conn, {"refs": self.refs["sku"]})}
 
     @cached_property
     def repeat_priors(self) -> dict[int, int]:
@@ -266,7 +283,7 @@ class WorkingSet:
     def _locations(self) -> dict[str, Any]:
         """The customer's, the warehouse's and the pushing technician's van, in one query."""
         codes = ["customer", "warehouse", f"van:{self.actor.username}"]
-        return {r.code: r for r in self.conn.execute(LOCATIONS_NAMED, {"codes": codes})}
+        return {r[1]: Place(*r) for r in LOCATIONS_NAMED.rows(self.conn, {"codes": codes})}
 
     def location(self, code: str) -> Any:
         """A stock location (id, code, kind) by its code."""
@@ -290,7 +307,7 @@ class WorkingSet:
         read together the first time."""
         if (location_id, sku) not in self._levels:
             skus = self.refs["sku"] | {sku}
-            found = dict(self.conn.execute(LEVELS, {"location_id": location_id, "refs": skus}).all())
+            found = dict(LEVELS.rows(self.conn, {"location_id": location_id, "refs": skus}))
             for each in skus:
                 self._levels.setdefault((location_id, each), found.get(each, 0))
         return self._levels[(location_id, sku)] + self._deltas.get((location_id, sku), 0)
@@ -340,8 +357,8 @@ class WorkingSet:
                               "device_id": device_id, "mutation_id": mutation_id, "resolved_at": None,
                               "resolved_by_id": None, "resolution_note": None})
 
-    def move_stock(self, *, sku: str, qty: int, source: StockLocation, target: StockLocation | None,
-                   reason: str, ref: str, at: datetime) -> None:
+    def move_stock(self, *, sku: str, qty: int, source: Place | StockLocation,
+                   target: Place | StockLocation | None, reason: str, ref: str, at: datetime) -> None:
         """A ledger move (stored with its audit row) and the level deltas."""
         self._moves.append(stock_move_row(self.actor, sku=sku, qty=qty, source=source, target=target,
                                           reason=reason, at=at, ref=ref, note=None))
@@ -379,7 +396,7 @@ class WorkingSet:
                 self.change_ticket(self.tickets[ticket_id], total_fen=total)
         self._totals_due.clear()
         for table, keys in self._deletes.items():
-            conn.execute(DELETE_BY_KEY[table], [_key_params(table, key) for key in keys])
+            DELETE_BY_KEY[table].run(conn, [_key_params(table, key) for key in keys])
         for table in INSERT_ORDER:
             rows = self._inserts.get(table)
             if rows:
@@ -395,14 +412,14 @@ class WorkingSet:
                 self._audit.append(audit)
         deltas = {k: v for k, v in self._deltas.items() if v}
         if deltas:
-            conn.execute(level_upsert(conn.dialect.name), [
+            LEVEL_UPSERT[conn.dialect.name].run(conn, [
                 {"location_id": loc, "sku": sku, "qty": qty, "change_seq": 0}
                 for (loc, sku), qty in sorted(deltas.items())])
             mark_changed(db.session, levels=tuple(deltas))
         for table, changes in self._updates.items():
             self._store_updates(table, changes)
         if self._warranty_removals:
-            conn.execute(WARRANTY_REMOVED, self._warranty_removals)
+            WARRANTY_REMOVED.run(conn, self._warranty_removals)
         insert_rows(conn, _table("audit_log"), self._audit)
         if self.touched:
             mark_changed(db.session, ticket_ids=tuple(self.touched))
@@ -424,4 +441,4 @@ class WorkingSet:
         for key, values in changes.items():
             by_columns[tuple(sorted(values))].append({**values, **_key_params(table, key)})
         for rows in by_columns.values():
-            self.conn.execute(UPDATE_BY_KEY[table], rows)
+            UPDATE_BY_KEY[table].run(self.conn, rows)
