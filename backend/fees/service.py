@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, exists, select
 
 from backend.catalog.models import FeeItem, Part
 from backend.customers.models import Appliance, Customer
-from backend.db import db, expanding
+from backend.db import Prepared, db, expanding
 from backend.fees.models import ClaimLine, PartWarranty, WarrantyCardTerm
 from backend.fees.periods import local_day, month_of
 from backend.tickets.models import OPEN_STATUSES, Ticket, Visit
@@ -81,57 +81,63 @@ def resolved_code(base: str, difficulty: int) -> str:
     return base if difficulty <= 1 else f"{base}@{difficulty}"
 
 
-def _specificity(item: Any) -> int:
-    return (2 if item.brand else 0) + (1 if item.region else 0)
+def _specificity(item: dict[str, Any]) -> int:
+    return (2 if item["brand"] else 0) + (1 if item["region"] else 0)
 
 
 # Built once (a push prices many tickets; building the statement costs more than running it).
-CARD_TERMS = select(WarrantyCardTerm.item_code, WarrantyCardTerm.category, WarrantyCardTerm.unit_fen).where(
-    WarrantyCardTerm.brand == bindparam("brand"),
-    WarrantyCardTerm.category.is_(None) | (WarrantyCardTerm.category == bindparam("category")))
-SCHEDULE_ROWS = select(
+CARD_TERMS = Prepared(select(WarrantyCardTerm.item_code, WarrantyCardTerm.category, WarrantyCardTerm.unit_fen)
+                      .where(WarrantyCardTerm.brand == bindparam("brand"),
+                             WarrantyCardTerm.category.is_(None)
+                             | (WarrantyCardTerm.category == bindparam("category"))))
+SCHEDULE_ROWS = Prepared(select(
     FeeItem.item_code, FeeItem.difficulty, FeeItem.brand, FeeItem.region, FeeItem.amount_fen, FeeItem.name,
     FeeItem.name_en, FeeItem.kind, FeeItem.warranty_covered,
 ).where(FeeItem.category == bindparam("category"),
         FeeItem.brand.is_(None) | (FeeItem.brand == bindparam("brand")),
-        FeeItem.region.is_(None) | (FeeItem.region == bindparam("region")))
-FIXED_BEFORE = select(Ticket.id, Ticket.appliance_id, Ticket.fault_category, Ticket.completed_at).where(
+        FeeItem.region.is_(None) | (FeeItem.region == bindparam("region"))))
+FIXED_BEFORE = Prepared(select(
+    Ticket.id, Ticket.appliance_id, Ticket.fault_category, Ticket.completed_at,
+).where(
     Ticket.appliance_id.in_(expanding("appliances")), Ticket.status == "completed",
     Ticket.completed_at >= bindparam("since"),
-    exists().where(Visit.ticket_id == Ticket.id, Visit.resolution == "fixed"))
+    exists().where(Visit.ticket_id == Ticket.id, Visit.resolution == "fixed")))
+_PART_WARRANTIES = PartWarranty.__table__
+LIVE_PART_WARRANTIES = Prepared(select(_PART_WARRANTIES).where(
+    _PART_WARRANTIES.c.appliance_id.in_(expanding("appliances")), _PART_WARRANTIES.c.removed_at.is_(None),
+    _PART_WARRANTIES.c.warranty_until.is_not(None)))
 
 
 def card_prices(category: str, brand: str) -> dict[str, int]:
     """The warranty card's price per schedule code; a category-specific term beats 'any'."""
-    rows = db.session.execute(CARD_TERMS, {"brand": brand, "category": category})
     prices: dict[str, tuple[bool, int]] = {}
-    for row in rows:
-        specific = row.category is not None
-        if row.item_code not in prices or (specific and not prices[row.item_code][0]):
-            prices[row.item_code] = (specific, row.unit_fen)
+    for item_code, category_of_term, unit_fen in CARD_TERMS.read({"brand": brand, "category": category}):
+        specific = category_of_term is not None
+        if item_code not in prices or (specific and not prices[item_code][0]):
+            prices[item_code] = (specific, unit_fen)
     return {code: fen for code, (_, fen) in prices.items()}
 
 
 def fee_items_for(category: str, brand: str, region: str) -> list[dict[str, Any]]:
     """The schedule for one appliance and region: the most specific row per item and
     difficulty, at the lower of the schedule's and the warranty card's price."""
-    rows = db.session.execute(SCHEDULE_ROWS, {"category": category, "brand": brand, "region": region})
-    best: dict[tuple[str, int], Any] = {}
-    for row in rows:
-        key = (row.item_code, row.difficulty or 1)
+    rows = SCHEDULE_ROWS.read({"category": category, "brand": brand, "region": region})
+    best: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in (dict(zip(SCHEDULE_ROWS.names, r, strict=True)) for r in rows):
+        key = (row["item_code"], row["difficulty"] or 1)
         current = best.get(key)
         if current is None or _specificity(row) > _specificity(current):
             best[key] = row
     card = card_prices(category, brand) if best else {}
     items = []
     for (code, difficulty), row in best.items():
-        schedule = row.amount_fen
+        schedule = row["amount_fen"]
         card_fen = card.get(code)
         unit = schedule if card_fen is None else min(schedule, card_fen)
         items.append({
-            "item_code": resolved_code(code, difficulty), "name": row.name, "name_en": row.name_en,
-            "kind": row.kind, "difficulty": difficulty, "unit_fen": unit,
-            "warranty_covered": row.warranty_covered, "schedule_fen": schedule,
+            "item_code": resolved_code(code, difficulty), "name": row["name"], "name_en": row["name_en"],
+            "kind": row["kind"], "difficulty": difficulty, "unit_fen": unit,
+            "warranty_covered": row["warranty_covered"], "schedule_fen": schedule,
             "price_basis": "card" if unit < schedule else "schedule",
         })
     return sorted(items, key=lambda i: i["item_code"])
@@ -159,19 +165,20 @@ def find_repeat_priors(tickets: Sequence[RepeatCandidate], days: int) -> dict[in
     if not todo:
         return priors
     window = timedelta(days=days)
-    rows = db.session.execute(FIXED_BEFORE, {"appliances": list({t.appliance_id for t in todo}),
-                                             "since": min(t.created_at for t in todo) - window}).all()
-    by_appliance: dict[int, list] = {}
+    rows = FIXED_BEFORE.read({"appliances": list({t.appliance_id for t in todo}),
+                              "since": min(t.created_at for t in todo) - window})
+    by_appliance: dict[int, list[tuple]] = {}
     for row in rows:
-        by_appliance.setdefault(row.appliance_id, []).append(row)
+        by_appliance.setdefault(row[1], []).append(row)
     for ticket in todo:
         candidates = [
-            r for r in by_appliance.get(ticket.appliance_id, ())
-            if r.id != ticket.id and r.fault_category == ticket.fault_category
-            and ticket.created_at - window <= r.completed_at <= ticket.created_at
+            (completed_at, prior_id)
+            for prior_id, _, fault, completed_at in by_appliance.get(ticket.appliance_id, ())
+            if prior_id != ticket.id and fault == ticket.fault_category
+            and ticket.created_at - window <= completed_at <= ticket.created_at
         ]
         if candidates:
-            priors[ticket.id] = max(candidates, key=lambda r: (r.completed_at, r.id)).id
+            priors[ticket.id] = max(candidates)[1]
     return priors
 
 
@@ -267,13 +274,11 @@ def warranty_basis(appliance: WarrantyTerms, ticket_id: int, sku: str, on: date,
 
 def fitted_parts(appliance_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
     """The live part warranties of these appliances, each {line_id, ticket_id, sku, warranty_until}."""
-    table = PartWarranty.__table__
     found: dict[int, list[dict[str, Any]]] = {a: [] for a in appliance_ids}
     if appliance_ids:
-        for row in db.session.execute(db.select(table).where(
-                table.c.appliance_id.in_(appliance_ids), table.c.removed_at.is_(None),
-                table.c.warranty_until.is_not(None))).mappings():
-            found[row["appliance_id"]].append(dict(row))
+        for row in LIVE_PART_WARRANTIES.read({"appliances": appliance_ids}):
+            warranty = dict(zip(LIVE_PART_WARRANTIES.names, row, strict=True))
+            found[warranty["appliance_id"]].append(warranty)
     return found
 
 
