@@ -28,6 +28,7 @@ from backend.fees.service import (
     summary_of,
     warranty_basis,
 )
+from backend.request_args import PlannedLoad
 from backend.sync import protocol
 from backend.sync.working_set import TicketFacts, WorkingSet
 
@@ -74,12 +75,12 @@ class MutationContext:
 
 
 Handler = Callable[[MutationContext, dict[str, Any]], None]
-HANDLERS: dict[str, tuple[Schema, Handler]] = {}
+HANDLERS: dict[str, tuple[PlannedLoad, Handler]] = {}
 
 
 def handles(name: str, schema: Schema) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        HANDLERS[name] = (schema, handler)
+        HANDLERS[name] = (PlannedLoad(schema), handler)
         return handler
 
     return register

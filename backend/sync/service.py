@@ -18,6 +18,7 @@ from backend.db import Prepared, db, expanding, insert_rows
 from backend.errors import DomainError
 from backend.fees.settings import repeat_repair_days
 from backend.people.models import Device
+from backend.request_args import PlannedLoad
 from backend.sync.models import MutationLog
 from backend.sync.mutations import HANDLERS, Deferred, MutationContext, Rejected
 from backend.sync.protocol import mutation_key_schema, mutation_schema
@@ -43,6 +44,7 @@ ALREADY_SENT = Prepared(union_all(_SENT.where(MutationLog.mutation_id.in_(expand
                                   _SENT.where(MutationLog.seq.in_(expanding("seqs")))))
 
 
+ENVELOPE = PlannedLoad(mutation_schema)
 DEVICES = Device.__table__
 # Updating the device's row first locks it: pushes of one device queue behind each other,
 # so a batch sent twice at the same moment is applied once and answered "duplicate" the
@@ -77,7 +79,7 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
     parsed = []
     for raw in body["mutations"]:
         try:
-            mutation = mutation_schema.load(raw if isinstance(raw, dict) else {})
+            mutation = ENVELOPE.load(raw if isinstance(raw, dict) else {})
             mutation["id"] = str(mutation["id"])
             parsed.append(mutation)
         except ValidationError as error:
@@ -193,8 +195,8 @@ class Batch:
         entry = HANDLERS.get(mutation["name"])
         if entry is None:
             raise Rejected("unknown_mutation", _("Unknown mutation %(name)s", name=mutation["name"]))
-        schema, handler = entry
-        args = schema.load(mutation["args"])
+        args_schema, handler = entry
+        args = args_schema.load(mutation["args"])
         ticket = ws.tickets.get(mutation["ticket_id"])
         if ticket is None:
             raise Rejected("unknown_ticket", _("Unknown ticket %(id)s", id=mutation["ticket_id"]))
