@@ -142,7 +142,7 @@ class Prepared:
         self._columns = tuple(getattr(statement, "exported_columns", ()))
         self.names = tuple(c.name for c in self._columns)
 
-    @lru_cache(maxsize=64)  # noqa: B019 - the statements are module constants, kept for good
+    @lru_cache(maxsize=1024)  # noqa: B019 - the statements are module constants, kept for good
     def _template(self, dialect: Any, given: tuple[str, ...]) -> tuple[list[str], list[tuple], dict, dict]:
         """The SQL cut at its placeholders, what fills each one, the statement's own
         values, and (filled in by the first execution) the result processors."""
