@@ -35,6 +35,7 @@ def _result(log: dict[str, Any], status: str | None = None) -> dict[str, Any]:
     return result
 
 
+ENVELOPE = PlannedLoad(mutation_schema)
 LOG_FIELDS = ("mutation_id", "seq", "status", "code", "message", "flags")
 _SENT = select(*(getattr(MutationLog, f) for f in LOG_FIELDS)).where(
     MutationLog.device_id == bindparam("device_id"))
@@ -44,7 +45,6 @@ ALREADY_SENT = Prepared(union_all(_SENT.where(MutationLog.mutation_id.in_(expand
                                   _SENT.where(MutationLog.seq.in_(expanding("seqs")))))
 
 
-ENVELOPE = PlannedLoad(mutation_schema)
 DEVICES = Device.__table__
 # Updating the device's row first locks it: pushes of one device queue behind each other,
 # so a batch sent twice at the same moment is applied once and answered "duplicate" the
