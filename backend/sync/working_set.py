@@ -41,7 +41,7 @@ INSERT_ORDER = ("visits", "checklist_answers", "diagnoses", "part_lines", "part_
 TICKET_TABLES = frozenset(INSERT_ORDER) - {"part_warranties"}
 # Arguments that name stored rows: gathered from the raw push so that one query per kind
 # finds them all (an argument that fails validation later costs nothing).
-REFERENCES = ("visit_id", "line_id", "payment_id", "sku", "blob", "signature_blob")
+REFERENCES = frozenset(("visit_id", "line_id", "payment_id", "sku", "blob", "signature_blob"))
 
 
 class CatalogPart(NamedTuple):
@@ -152,8 +152,8 @@ class WorkingSet:
         refs: dict[str, set[str]] = defaultdict(set)
         for mutation in mutations:
             args = mutation["args"] if isinstance(mutation["args"], dict) else {}
-            for name in REFERENCES:
-                value = args.get(name)
+            for name in REFERENCES.intersection(args):
+                value = args[name]
                 if isinstance(value, str) and 0 < len(value) <= 64:
                     refs[name].add(value)
         self.refs = refs
