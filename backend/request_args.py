@@ -116,13 +116,16 @@ def _check(validator: Any, field: fields.Field) -> Callable[[Any], bool] | None:
     text = type(field) is fields.String
     number = type(field) in (fields.Integer, fields.Float)
     if kind is validate.Length and validator.equal is None and text:
-        low, high = validator.min, validator.max
-        return lambda v: (low is None or len(v) >= low) and (high is None or len(v) <= high)
+        shortest, longest = validator.min or 0, math.inf if validator.max is None else validator.max
+        return lambda v: shortest <= len(v) <= longest
     if kind is validate.Range and number:
-        low, high = validator.min, validator.max
+        low = -math.inf if validator.min is None else validator.min
+        high = math.inf if validator.max is None else validator.max
+        if validator.min_inclusive and validator.max_inclusive:
+            return lambda v: low <= v <= high
         above = (lambda v: v >= low) if validator.min_inclusive else (lambda v: v > low)
         below = (lambda v: v <= high) if validator.max_inclusive else (lambda v: v < high)
-        return lambda v: (low is None or above(v)) and (high is None or below(v))
+        return lambda v: above(v) and below(v)
     if kind is validate.OneOf and (text or number):
         choices = validator.choices
         return lambda v: v in choices
@@ -145,7 +148,9 @@ def _field_plan(name: str, field: fields.Field) -> tuple | None:
             or isinstance(field, fields.AwareDateTime) and (field.format not in (None, "iso")
                                                             or field.default_timezone is not None)):
         return None
-    return name, field.required, field.load_default, field.allow_none, convert, checks
+    # Strings, integers and booleans are taken as they come when of exactly that type.
+    plain = {fields.String: str, fields.Integer: int, fields.Boolean: bool}.get(type(field))
+    return name, field.required, field.load_default, field.allow_none, plain, convert, checks
 
 
 class PlannedLoad:
@@ -186,22 +191,26 @@ class PlannedLoad:
         if self._unknown_refused and not data.keys() <= self._names:
             return None
         loaded: dict[str, Any] = {}
-        for name, required, default, allow_none, convert, checks in self._fields:
-            if name not in data:
+        for name, required, default, allow_none, plain, convert, checks in self._fields:
+            value = data.get(name, missing)
+            if value is missing:
                 if required:
                     return None
                 if default is not missing:
                     loaded[name] = default() if callable(default) else default
                 continue
-            value = data[name]
             if value is None:
                 if not allow_none:
                     return None
                 loaded[name] = None
                 continue
-            value = convert(value)
-            if value is _UNSURE:
-                return None
+            if plain is not None:
+                if type(value) is not plain:
+                    return None
+            else:
+                value = convert(value)
+                if value is _UNSURE:
+                    return None
             for check in checks:
                 if not check(value):
                     return None
