@@ -95,6 +95,14 @@ def _as_aware_datetime(value: Any) -> Any:
     return moment if moment.utcoffset() is not None else _UNSURE
 
 
+class UUIDText(fields.UUID):
+    """A UUID, loaded as its canonical text (lowercase, 8-4-4-4-12): what is stored,
+    compared and answered."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return str(super()._deserialize(value, attr, data, **kwargs))
+
+
 # Each plain field's conversion of the JSON types it takes as they are; by exact class,
 # since a subclass may convert differently.
 _CONVERSIONS: dict[type, Callable[[Any], Any]] = {
@@ -105,6 +113,7 @@ _CONVERSIONS: dict[type, Callable[[Any], Any]] = {
     fields.Raw: lambda v: v,
     fields.Dict: lambda v: dict(v) if type(v) is dict else _UNSURE,
     fields.UUID: lambda v: uuid.UUID(v) if type(v) is str and _UUID_TEXT.match(v) else _UNSURE,
+    UUIDText: lambda v: v if type(v) is str and _UUID_TEXT.match(v) else _UNSURE,  # already canonical
     fields.AwareDateTime: _as_aware_datetime,
 }
 
@@ -158,9 +167,9 @@ class PlannedLoad:
 
     A push loads two schemas per mutation, and marshmallow's machinery costs several
     times the conversions and checks it runs. For a flat schema of plain fields
-    (strings, integers, floats, booleans, UUIDs, aware datetimes, dicts, raw values)
-    checked by Length, Range, OneOf and Regexp, the plan runs those conversions and
-    checks itself. Whatever it is not sure of (a value that fails a check, a wrong
+    (strings, integers, floats, booleans, UUIDs and their text, aware datetimes, dicts,
+    raw values) checked by Length, Range, OneOf and Regexp, the plan runs those
+    conversions and checks itself. Whatever it is not sure of (a value that fails a check, a wrong
     type, a missing or unknown key, another kind of schema) goes to Schema.load, which
     stays the one authority and words every error: the plan never accepts what the
     schema refuses and never returns anything else (tests/test_planned_load.py)."""

@@ -61,7 +61,7 @@ def _values_for(field: fields.Field, valid: Any) -> list[Any]:
         values += [valid + "!", valid.upper(), " " + valid, valid + "\n"]
     if isinstance(field, fields.AwareDateTime):
         values += TIMES
-    if isinstance(field, fields.UUID):
+    if isinstance(field, fields.UUID):  # UUIDText too
         values += UUIDS
     return values
 

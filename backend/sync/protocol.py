@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from backend.request_args import UUIDText
+
 MAX_QTY = 999
 MAX_FEN = 10_000_000  # 100,000 yuan: anything above is a typing slip, not a repair
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a SHA-256 hex digest")
@@ -13,7 +15,7 @@ MAX_ID = 2**31 - 1  # an INTEGER primary key
 
 
 class MutationSchema(Schema):
-    id = fields.UUID(required=True)
+    id = UUIDText(required=True)
     seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_SEQ))
     name = fields.String(required=True, validate=[validate.Length(max=40),
                                                   validate.Regexp(r"^[a-z_]+(\.[a-z_]+)*$")])
@@ -28,7 +30,7 @@ class MutationKeySchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    id = fields.UUID(required=True)
+    id = UUIDText(required=True)
     seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_SEQ))
 
 

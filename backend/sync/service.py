@@ -79,9 +79,7 @@ def apply_push(actor: Actor, body: dict[str, Any], now: datetime, skew_limit: ti
     parsed = []
     for raw in body["mutations"]:
         try:
-            mutation = ENVELOPE.load(raw if isinstance(raw, dict) else {})
-            mutation["id"] = str(mutation["id"])
-            parsed.append(mutation)
+            parsed.append(ENVELOPE.load(raw if isinstance(raw, dict) else {}))
         except ValidationError as error:
             parsed.append(_malformed(raw, error, results))
     parsed = sorted((m for m in parsed if m is not None), key=lambda m: m["seq"])
@@ -231,7 +229,7 @@ def _malformed(raw: Any, error: ValidationError, results: list[dict]) -> dict[st
                         "status": "rejected", "code": "malformed_mutation", "message": message})
         return None
     name = raw.get("name")
-    return {"id": str(key["id"]), "seq": key["seq"],
+    return {"id": key["id"], "seq": key["seq"],
             "name": name[:40].replace("\x00", "") if isinstance(name, str) else "?",
             "ticket_id": None, "args": None, "at": None, "malformed": message}
 
