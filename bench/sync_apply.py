@@ -1,7 +1,7 @@
 """Apply 20,000 mutations from 50 devices on SQLite; compare with raw sqlite3 inserts of
 the very rows those mutations wrote (one transaction, executemany): the floor no ORM path
 can beat. Prints mutations/s, rows written per mutation and the ratio; and, like for like,
-the ratio to the same raw inserts committed once per push. Three runs, each on a new
+the ratio to the same raw inserts committed once per push. Five runs, each on a new
 database; the headline figures are the run with the median ratio, and every run is listed."""
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     # This machine's speed wanders by half from one run to the next: each run is reported,
     # and the run with the median ratio gives the headline figures.
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     options = parser.parse_args()
     runs = [one_run(options) for _ in range(options.runs)]
     median = sorted(runs, key=lambda r: r["ratio_to_raw"])[len(runs) // 2]
