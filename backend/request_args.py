@@ -103,13 +103,12 @@ class UUIDText(fields.UUID):
         return str(super()._deserialize(value, attr, data, **kwargs))
 
 
-# Each plain field's conversion of the JSON types it takes as they are; by exact class,
-# since a subclass may convert differently.
+# By exact field class, since a subclass may convert differently. Strings, integers and
+# booleans are taken as they come when of exactly that type (so True is no integer, as
+# for marshmallow); the other fields convert the JSON types they take.
+_PLAIN_TYPES: dict[type, type] = {fields.String: str, fields.Integer: int, fields.Boolean: bool}
 _CONVERSIONS: dict[type, Callable[[Any], Any]] = {
-    fields.String: lambda v: v if type(v) is str else _UNSURE,
-    fields.Integer: lambda v: v if type(v) is int else _UNSURE,  # bool is refused, as by marshmallow
     fields.Float: _as_float,
-    fields.Boolean: lambda v: v if type(v) is bool else _UNSURE,
     fields.Raw: lambda v: v,
     fields.Dict: lambda v: dict(v) if type(v) is dict else _UNSURE,
     fields.UUID: lambda v: uuid.UUID(v) if type(v) is str and _UUID_TEXT.match(v) else _UNSURE,
@@ -145,9 +144,10 @@ def _check(validator: Any, field: fields.Field) -> Callable[[Any], bool] | None:
 
 
 def _field_plan(name: str, field: fields.Field) -> tuple | None:
-    convert = _CONVERSIONS.get(type(field))
+    plain, convert = _PLAIN_TYPES.get(type(field)), _CONVERSIONS.get(type(field))
     checks = [_check(v, field) for v in field.validators]
-    if (convert is None or None in checks or field.data_key is not None or field.attribute is not None
+    if (plain is None and convert is None or None in checks
+            or field.data_key is not None or field.attribute is not None
             or "." in name or field.pre_load or field.post_load
             or isinstance(field, fields.Integer) and field.as_string
             or isinstance(field, fields.Float) and (field.as_string or field.allow_nan)
@@ -157,8 +157,6 @@ def _field_plan(name: str, field: fields.Field) -> tuple | None:
             or isinstance(field, fields.AwareDateTime) and (field.format not in (None, "iso")
                                                             or field.default_timezone is not None)):
         return None
-    # Strings, integers and booleans are taken as they come when of exactly that type.
-    plain = {fields.String: str, fields.Integer: int, fields.Boolean: bool}.get(type(field))
     return name, field.required, field.load_default, field.allow_none, plain, convert, checks
 
 
