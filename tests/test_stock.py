@@ -7,6 +7,7 @@ import random
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from backend.db import db, utcnow
 from backend.inventory.models import StockLevel, StockLocation, StockMove
@@ -401,3 +402,31 @@ def test_stock_changes_need_the_right_role(store, role, method, path, body):
     response = getattr(desk.client, method)(path, headers=desk.headers, json=body)
 
     assert response.status_code == 403
+
+
+def _statements_listing(desk) -> tuple[int, list[dict]]:
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        listed = desk.get("/api/stock/requisitions").get_json()["requisitions"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements), listed
+
+
+def test_the_requisition_list_reads_people_and_parts_once_however_long_it_is(store):
+    requisition(store["warehouse"], "tech1", [("CAP-35UF", 1), ("PCB-AC-IN", 1)])
+    one, _ = _statements_listing(store["warehouse"])
+    for qty in range(2, 6):
+        requisition(store["warehouse"], "tech1", [("CAP-35UF", qty), ("PCB-AC-IN", 1)])
+
+    five, listed = _statements_listing(store["warehouse"])
+
+    assert five == one
+    assert [r["lines"][0]["qty"] for r in listed] == [5, 4, 3, 2, 1]
+    assert {(r["technician"], r["requested_by"], r["lines"][1]["name"]) for r in listed} == {
+        ("tech1", "warehouse", "零件 PCB-AC-IN")}

@@ -60,8 +60,8 @@ def stock():
     can_act = g.user.role in STORE
     # Signing is by position (service-centre head, quality manager, VP), whatever the role.
     positions = service.positions_of(g.user.id)
-    requisitions = [service.requisition_view(r) for status in OPEN_REQUISITIONS
-                    for r in service.list_requisitions(status)]
+    requisitions = service.requisition_views([r for status in OPEN_REQUISITIONS
+                                              for r in service.list_requisitions(status)])
     for requisition in requisitions:
         requisition["can_approve"] = bool(positions & set(requisition["waiting_for"]))
     response = render_template(

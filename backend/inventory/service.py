@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from backend.audit import Actor, audit_row, record_audit
 from backend.catalog.models import Part
@@ -392,29 +393,44 @@ def issue_requisition(actor: Actor, requisition: Requisition, at: datetime) -> R
     return requisition
 
 
+def requisition_views(requisitions: list[Requisition]) -> list[dict]:
+    """The office's view of requisitions: the people and parts they name are read once
+    for the whole list, not once per requisition."""
+    people = {r.technician_id for r in requisitions} | {r.requested_by_id for r in requisitions} | {
+        r.issued_by_id for r in requisitions} | {a.user_id for r in requisitions for a in r.approvals}
+    names = dict(db.session.execute(db.select(User.id, User.username).where(User.id.in_(people))).all())
+    skus = {line.sku for r in requisitions for line in r.lines}
+    parts = dict(db.session.execute(db.select(Part.sku, Part.name).where(Part.sku.in_(skus))).all())
+    views = []
+    for requisition in requisitions:
+        signed = {a.position for a in requisition.approvals if a.decision == "approved"}
+        views.append({
+            "id": requisition.id, "number": requisition.number, "status": requisition.status,
+            "technician": names.get(requisition.technician_id), "value_fen": requisition.value_fen,
+            "required_positions": list(requisition.required_positions),
+            "waiting_for": [p for p in requisition.required_positions if p not in signed]
+            if requisition.status == "pending" else [],
+            "note": requisition.note, "requested_by": names.get(requisition.requested_by_id),
+            "created_at": requisition.created_at, "decided_at": requisition.decided_at,
+            "issued_at": requisition.issued_at, "issued_by": names.get(requisition.issued_by_id),
+            "lines": [{"sku": line.sku, "name": parts.get(line.sku), "qty": line.qty,
+                       "unit_fen": line.unit_fen, "amount_fen": line.unit_fen * line.qty}
+                      for line in requisition.lines],
+            "approvals": [{"user": names.get(a.user_id), "position": a.position, "decision": a.decision,
+                           "note": a.note, "at": a.at} for a in requisition.approvals],
+        })
+    return views
+
+
 def requisition_view(requisition: Requisition) -> dict:
-    names = dict(db.session.execute(db.select(User.id, User.username)).all())
-    parts = dict(db.session.execute(db.select(Part.sku, Part.name).where(
-        Part.sku.in_([line.sku for line in requisition.lines]))).all())
-    signed = {a.position for a in requisition.approvals if a.decision == "approved"}
-    return {
-        "id": requisition.id, "number": requisition.number, "status": requisition.status,
-        "technician": names.get(requisition.technician_id), "value_fen": requisition.value_fen,
-        "required_positions": list(requisition.required_positions),
-        "waiting_for": [p for p in requisition.required_positions if p not in signed]
-        if requisition.status == "pending" else [],
-        "note": requisition.note, "requested_by": names.get(requisition.requested_by_id),
-        "created_at": requisition.created_at, "decided_at": requisition.decided_at,
-        "issued_at": requisition.issued_at, "issued_by": names.get(requisition.issued_by_id),
-        "lines": [{"sku": line.sku, "name": parts.get(line.sku), "qty": line.qty, "unit_fen": line.unit_fen,
-                   "amount_fen": line.unit_fen * line.qty} for line in requisition.lines],
-        "approvals": [{"user": names.get(a.user_id), "position": a.position, "decision": a.decision,
-                       "note": a.note, "at": a.at} for a in requisition.approvals],
-    }
+    return requisition_views([requisition])[0]
 
 
 def list_requisitions(status: str | None = None, technician_id: int | None = None) -> list[Requisition]:
-    query = db.select(Requisition).order_by(Requisition.created_at.desc(), Requisition.id.desc())
+    # Their lines and approvals come with them: the list shows both for every requisition.
+    query = (db.select(Requisition)
+             .options(selectinload(Requisition.lines), selectinload(Requisition.approvals))
+             .order_by(Requisition.created_at.desc(), Requisition.id.desc()))
     if status:
         query = query.where(Requisition.status == status)
     if technician_id is not None:

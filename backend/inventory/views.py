@@ -119,7 +119,7 @@ def set_threshold():
 @login_required(*OFFICE)
 def alerts():
     now = utcnow()
-    pending = [service.requisition_view(r) for r in service.list_requisitions("pending")]
+    pending = service.requisition_views(service.list_requisitions("pending"))
     return jsonify(alerts_schema.dump({
         "low_stock": service.low_stock(),
         "overdue_old_parts": service.old_parts(now, old_part_return_days(), status="overdue"),
@@ -162,8 +162,7 @@ def list_requisitions():
     if g.user.role == "technician":
         technician_id = g.user.id  # a technician sees their own
     rows = service.list_requisitions(query.get("status"), technician_id)
-    views = [service.requisition_view(r) for r in rows]
-    return jsonify(requisition_list_schema.dump({"requisitions": views}))
+    return jsonify(requisition_list_schema.dump({"requisitions": service.requisition_views(rows)}))
 
 
 def _own_or_office(requisition) -> None:
