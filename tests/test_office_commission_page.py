@@ -4,6 +4,7 @@ links, and closing the month, which only finance may do."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from backend.commission.models import CommissionMonth
 from backend.commission.service import add_manual_line
@@ -107,3 +108,31 @@ def test_only_finance_may_close_a_month(shop, client, month, role):
     assert response.status_code == 403
     db.session.rollback()
     assert db.session.get(CommissionMonth, month) is None
+
+
+def _statements_rendering(client, month) -> int:
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(f"/office/commission?month={month}").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_page_reads_every_technicians_lines_together(shop, client, month):
+    shop.user("finance", role="finance")
+    login_session(client, "finance")
+    two = _statements_rendering(client, month)
+    shop.technician("tech3")
+    add_manual_line(shop.actor, "tech3", month, "bonus", 1000, "新人奖", utcnow())
+    db.session.commit()
+
+    three = _statements_rendering(client, month)
+
+    assert three == two
+    assert "新人奖" in client.get(f"/office/commission?month={month}").get_data(as_text=True)

@@ -30,8 +30,9 @@ def commission():
     if not is_month(month):
         month = current
     statements = service.statements(month)
+    lines = service.statement_lines(month, [s["technician_id"] for s in statements])
     for statement in statements:
-        statement["lines"] = service.statement_lines(month, statement["technician_id"])
+        statement["lines"] = lines[statement["technician_id"]]
     totals = {key: sum(s[key] for s in statements) for key in service.STATEMENT_FIGURES}
     closed = db.session.get(CommissionMonth, month) is not None
     response = render_template(

@@ -13,7 +13,7 @@ No Flask here: callers pass the actor and the clock; functions flush, never comm
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -840,7 +840,7 @@ def statement_for(month: str, username: str) -> dict[str, Any]:
     if not found:
         raise NotFound(_("Statement of %(name)s for %(month)s", name=username, month=month))
     statement = found[0]
-    statement["lines"] = statement_lines(month, statement["technician_id"])
+    statement["lines"] = statement_lines(month, [statement["technician_id"]])[statement["technician_id"]]
     return statement
 
 
@@ -865,11 +865,14 @@ def explain(line: dict[str, Any]) -> str:
     return " × ".join(parts) + f" = {yuan(line['amount_fen'])}"
 
 
-def statement_lines(month: str, technician_id: int) -> list[dict[str, Any]]:
+def statement_lines(month: str, technician_ids: Collection[int]) -> dict[int, list[dict[str, Any]]]:
+    """The month's commission lines of these technicians, each explained: one query for
+    all of them (the finance page and the exports show every technician's lines)."""
+    lines: dict[int, list[dict[str, Any]]] = {technician_id: [] for technician_id in technician_ids}
     rows = db.session.execute(
         db.select(CommissionLine, Ticket.number)
         .outerjoin(Ticket, Ticket.id == CommissionLine.ticket_id)
-        .where(CommissionLine.month == month, CommissionLine.technician_id == technician_id)
+        .where(CommissionLine.month == month, CommissionLine.technician_id.in_(lines))
         .order_by(
             CommissionLine.is_adjustment,
             Ticket.number,
@@ -878,12 +881,11 @@ def statement_lines(month: str, technician_id: int) -> list[dict[str, Any]]:
             CommissionLine.id,
         )
     ).all()
-    lines = []
     for line, number in rows:
         item = {c: getattr(line, c) for c in ("id", *COMPARED, "created_at")}
         item["ticket_number"] = number
         item["explanation"] = explain(item)
-        lines.append(item)
+        lines[line.technician_id].append(item)
     return lines
 
 

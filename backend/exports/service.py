@@ -261,7 +261,9 @@ def commission_sheets(month: str) -> list[Sheet]:
             "说明 Explanation",
         ],
     )
-    for s in statements(month):
+    month_statements = statements(month)
+    lines_of = statement_lines(month, [s["technician_id"] for s in month_statements])
+    for s in month_statements:
         summary.rows.append(
             [
                 s["technician"],
@@ -278,7 +280,7 @@ def commission_sheets(month: str) -> list[Sheet]:
                 s["status"],
             ]
         )
-        for line in statement_lines(month, s["technician_id"]):
+        for line in lines_of[s["technician_id"]]:
             lines.rows.append(
                 [
                     s["technician"],
