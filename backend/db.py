@@ -115,6 +115,11 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+def _placeholder(dialect: Any) -> str:
+    """One positional parameter in the driver's SQL: SQLite's ? or psycopg's %s."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 def _cursor_call(connection: Connection, run: Any, sql: str, params: Any) -> Any:
     """Run `run(cursor)` on the DBAPI cursor of the connection's transaction; the driver's
     errors come out as SQLAlchemy's (IntegrityError and the rest), as from Core."""
@@ -169,18 +174,16 @@ class Prepared:
         defaults = {name: bind.effective_value for name, bind in compiled.binds.items()}
         return pieces, slots, defaults, {}
 
-    def _bound(self, connection: Connection, params: dict[str, Any]) -> tuple[str, list[Any], dict]:
-        """The SQL for these parameters (IN lists written out), the converted values and
-        the result processors."""
-        dialect = connection.dialect
-        pieces, slots, defaults, processors = self._template(dialect, tuple(params))
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    @staticmethod
+    def _sql(dialect: Any, pieces: list[str], slots: list[tuple], params: dict[str, Any]) -> str:
+        """The SQL for these parameters, IN lists written out."""
+        mark = _placeholder(dialect)
         sql = [pieces[0]]
         for (name, expanding, _, left, right), piece in zip(slots, pieces[1:], strict=True):
             count = len(params[name]) if expanding else -1
             sql.append(mark if count < 0 else ", ".join([left + mark + right] * count) or "NULL")
             sql.append(piece)
-        return "".join(sql), self._values(slots, defaults, params), processors
+        return "".join(sql)
 
     @staticmethod
     def _values(slots: list[tuple], defaults: dict[str, Any], params: dict[str, Any]) -> list[Any]:
@@ -195,7 +198,10 @@ class Prepared:
 
     def rows(self, connection: Connection, params: dict[str, Any] | None = None) -> list[tuple]:
         """The statement's rows (SELECT, or DML with RETURNING), each value converted."""
-        sql, values, processors = self._bound(connection, params or {})
+        params = params or {}
+        pieces, slots, defaults, processors = self._template(connection.dialect, tuple(params))
+        sql = self._sql(connection.dialect, pieces, slots, params)
+        values = self._values(slots, defaults, params)
 
         def fetch(cursor: Any) -> list[tuple]:
             rows = cursor.execute(sql, values).fetchall()
@@ -228,9 +234,9 @@ class Prepared:
         many = params if isinstance(params, list) else [params]
         if not many:
             return
-        sql, first, _ = self._bound(connection, many[0])
-        _, slots, defaults, _ = self._template(connection.dialect, tuple(many[0]))
-        values = [first, *(self._values(slots, defaults, p) for p in many[1:])]
+        pieces, slots, defaults, _ = self._template(connection.dialect, tuple(many[0]))
+        sql = self._sql(connection.dialect, pieces, slots, many[0])
+        values = [self._values(slots, defaults, p) for p in many]
         _cursor_call(connection, lambda c: c.executemany(sql, values), sql, values)
 
 
@@ -305,7 +311,7 @@ def _stamp_changes(session: Session) -> None:
     if changes["levels"]:
         # Only the levels that moved: the customer's and the warehouse's hold every SKU.
         STAMP_LEVEL.run(connection, [{"s": seq, "location_id": location_id, "sku": sku}
-                                         for location_id, sku in sorted(changes["levels"])])
+                                     for location_id, sku in sorted(changes["levels"])])
 
 
 @lru_cache(maxsize=256)
@@ -313,7 +319,7 @@ def _insert_plan(table: Table, names: tuple[str, ...], dialect: Any) -> tuple[st
     """INSERT text up to VALUES, one row's placeholders, the columns' bind processors and a
     getter of a row's values: built once per table and set of columns."""
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    mark = _placeholder(dialect)
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
     converting = [(i, p) for i, n in enumerate(names)
                   if (p := table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) is not None]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -111,7 +110,6 @@ _CONVERSIONS: dict[type, Callable[[Any], Any]] = {
     fields.Float: _as_float,
     fields.Raw: lambda v: v,
     fields.Dict: lambda v: dict(v) if type(v) is dict else _UNSURE,
-    fields.UUID: lambda v: uuid.UUID(v) if type(v) is str and _UUID_TEXT.match(v) else _UNSURE,
     UUIDText: lambda v: v if type(v) is str and _UUID_TEXT.match(v) else _UNSURE,  # already canonical
     fields.AwareDateTime: _as_aware_datetime,
 }
@@ -165,12 +163,12 @@ class PlannedLoad:
 
     A push loads two schemas per mutation, and marshmallow's machinery costs several
     times the conversions and checks it runs. For a flat schema of plain fields
-    (strings, integers, floats, booleans, UUIDs and their text, aware datetimes, dicts,
-    raw values) checked by Length, Range, OneOf and Regexp, the plan runs those
-    conversions and checks itself. Whatever it is not sure of (a value that fails a check, a wrong
-    type, a missing or unknown key, another kind of schema) goes to Schema.load, which
-    stays the one authority and words every error: the plan never accepts what the
-    schema refuses and never returns anything else (tests/test_planned_load.py)."""
+    (strings, integers, floats, booleans, UUID text, aware datetimes, dicts, raw values)
+    checked by Length, Range, OneOf and Regexp, the plan runs those conversions and checks
+    itself. Whatever it is not sure of (a value that fails a check, a wrong type, a missing
+    or unknown key, another kind of schema or field) goes to Schema.load, which stays the
+    one authority and words every error: the plan never accepts what the schema refuses
+    and never returns anything else (tests/test_planned_load.py)."""
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema

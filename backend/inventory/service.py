@@ -396,8 +396,8 @@ def issue_requisition(actor: Actor, requisition: Requisition, at: datetime) -> R
 def requisition_views(requisitions: list[Requisition]) -> list[dict]:
     """The office's view of requisitions: the people and parts they name are read once
     for the whole list, not once per requisition."""
-    people = {r.technician_id for r in requisitions} | {r.requested_by_id for r in requisitions} | {
-        r.issued_by_id for r in requisitions} | {a.user_id for r in requisitions for a in r.approvals}
+    people = {person for r in requisitions for person in (r.technician_id, r.requested_by_id, r.issued_by_id)}
+    people |= {a.user_id for r in requisitions for a in r.approvals}
     names = dict(db.session.execute(db.select(User.id, User.username).where(User.id.in_(people))).all())
     skus = {line.sku for r in requisitions for line in r.lines}
     parts = dict(db.session.execute(db.select(Part.sku, Part.name).where(Part.sku.in_(skus))).all())
