@@ -46,8 +46,10 @@ def live_server(demo_database: Path, pwa_dist: Path, tmp_path: Path) -> Iterator
 # other browser-test packages (tests/e2e_office) start their own; ours ends with this package.
 @pytest.fixture(scope="package")
 def playwright_instance() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # The machine may be busy (two cores, other suites): wait longer than the default 5 s.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         yield playwright
 

@@ -38,6 +38,9 @@ class Phone:
         self.screenshots = screenshots
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # Shown with a failing test's output: what the page logged before it went wrong.
+        self.page.on("console", lambda message: message.type in ("error", "warning")
+                     and print(f"console {message.type}: {message.text}"))
 
     # --- browser state ---------------------------------------------------------------
     def offline(self, value: bool = True) -> None:

@@ -19,12 +19,11 @@ export function backingStoreSize(cssWidth, cssHeight, devicePixelRatio) {
   return { width: Math.round(cssWidth * ratio), height: Math.round(cssHeight * ratio), ratio };
 }
 
-// The image to store: PNG bytes and the points that drew it.
+// The image to store: PNG bytes. toDataURL encodes at once; Chromium's toBlob waits for
+// idle time, which a busy phone may not give for seconds while the customer waits.
 export function toPngBytes(canvas) {
-  return new Promise((resolve, reject) => {
-    canvas.toBlob((blob) => (blob ? blob.arrayBuffer().then(resolve, reject)
-      : reject(new Error('the canvas gave no image'))), 'image/png');
-  });
+  const base64 = canvas.toDataURL('image/png').split(',')[1];
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)).buffer;
 }
 
 // A labelled signing field. `label` is visible; `clearLabel` names the button.
@@ -67,7 +66,7 @@ export function signatureField({ label, clearLabel, onChange = () => {} }) {
       onChange();
     },
     async toImage() {
-      return { bytes: await toPngBytes(canvas), type: 'image/png', vector: pad.toData() };
+      return { bytes: toPngBytes(canvas), type: 'image/png', vector: pad.toData() };
     },
     destroy() {
       observer?.disconnect();
@@ -77,6 +76,22 @@ export function signatureField({ label, clearLabel, onChange = () => {} }) {
   };
   mounted.add(field);
   return field;
+}
+
+// Records what the pad holds through `record(image)`, the button disabled meanwhile.
+// On failure the strokes stay on the pad, so trying again loses nothing. -> saved?
+export async function savePad(pad, button, record) {
+  button.disabled = true;
+  try {
+    await record(await pad.toImage());
+    pad.clear();
+    return true;
+  } catch (error) {
+    console.error('signature not saved', error);
+    return false;
+  } finally {
+    button.disabled = false;
+  }
 }
 
 // Forget pads no longer in the document (their screen was left).

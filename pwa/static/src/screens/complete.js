@@ -8,7 +8,7 @@ import {
 } from '../model.js';
 import { parseYuan, yuanText } from '../money.js';
 import { pathFor } from '../route.js';
-import { signatureField } from '../signature.js';
+import { savePad, signatureField } from '../signature.js';
 import * as store from '../store.js';
 import { summaryHash } from '../summary.js';
 import { choice, field, fill, h } from '../ui.js';
@@ -91,15 +91,13 @@ export default async function complete({ route }) {
     event.preventDefault();
     if (pad.isEmpty()) { fill(signMessage, t('signature.empty')); return; }
     if (!signer.value.trim()) { fill(signMessage, t('signature.name_required')); signer.focus(); return; }
-    save.disabled = true;
-    const image = await pad.toImage();
-    const blob = await store.imageBlob(image);
-    await store.act('signature.capture', ticketId, {
-      blob: blob.sha256, signer_name: signer.value.trim(), summary_hash: await summaryHash(row.view), role: 'customer' },
-    { blobs: [blob] });
-    pad.clear();
-    save.disabled = false;
-    fill(signMessage, t('signature.saved_now'));
+    const saved = await savePad(pad, save, async (image) => {
+      const blob = await store.imageBlob(image);
+      await store.act('signature.capture', ticketId, {
+        blob: blob.sha256, signer_name: signer.value.trim(), summary_hash: await summaryHash(row.view), role: 'customer' },
+      { blobs: [blob] });
+    });
+    fill(signMessage, t(saved ? 'signature.saved_now' : 'signature.save_failed'));
   } }, field(t('signature.signer'), signer), pad.node, h('div', { class: 'button-row' }, save, refuse));
 
   async function paintSignature() {

@@ -4,7 +4,7 @@
 import { feeName, lineNoteText, linesTable, notice, section } from '../components.js';
 import { formatMoney, formatTime, t } from '../i18n.js';
 import { feeItem, feeLineNote, signatureState } from '../model.js';
-import { signatureField } from '../signature.js';
+import { savePad, signatureField } from '../signature.js';
 import * as store from '../store.js';
 import { summaryHash } from '../summary.js';
 import { field, fill, h } from '../ui.js';
@@ -28,15 +28,13 @@ export default async function fees({ route }) {
     event.preventDefault();
     if (pad.isEmpty()) { fill(message, t('quote.needs_signature')); return; }
     if (!signer.value.trim()) { fill(message, t('signature.name_required')); signer.focus(); return; }
-    accept.disabled = true;
-    const image = await pad.toImage();
-    const blob = await store.imageBlob(image);
-    const hash = await summaryHash(row.view);
-    await store.act('quote.accept', ticketId, { signature_blob: blob.sha256, signer_name: signer.value.trim(), summary_hash: hash },
+    const saved = await savePad(pad, accept, async (image) => {
+      const blob = await store.imageBlob(image);
+      await store.act('quote.accept', ticketId, {
+        signature_blob: blob.sha256, signer_name: signer.value.trim(), summary_hash: await summaryHash(row.view) },
       { blobs: [blob] });
-    pad.clear();
-    accept.disabled = false;
-    fill(message, t('quote.accepted_now'));
+    });
+    fill(message, t(saved ? 'quote.accepted_now' : 'signature.save_failed'));
   } }, field(t('signature.signer'), signer), pad.node, accept, message);
 
   const setQty = (line, qty) => store.act('fee.set', ticketId, { line_id: line.line_id, item_code: line.item_code, qty });
