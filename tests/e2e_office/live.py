@@ -22,7 +22,18 @@ from tests.e2e.live import build_pwa, launch_chromium, seeded_database
 __all__ = ["DESKTOP", "SCREENSHOTS", "LiveServer", "build_pwa", "launch_chromium", "seeded_morning"]
 
 SCREENSHOTS = live.PROJECT_DIR / "tests" / "e2e" / "screenshots"
-DESKTOP = {"viewport": {"width": 1440, "height": 900}, "timezone_id": "Asia/Shanghai"}
+
+
+def mid_morning_zone(hour_utc: int) -> str:
+    """A whole-hour zone where it is ten in the morning at this UTC hour. The office's stories
+    read today's board and assign two hours ahead, which late in a Shanghai evening would
+    land tomorrow: the office's browser and server both work in this zone instead."""
+    offset = (10 - hour_utc + 12) % 24 - 12  # hours east of UTC, -12 .. 11
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"  # tz names the sign the other way
+
+
+OFFICE_ZONE = mid_morning_zone(utcnow().hour)
+DESKTOP = {"viewport": {"width": 1440, "height": 900}, "timezone_id": OFFICE_ZONE}
 
 
 class LiveServer(live.LiveServer):
@@ -30,7 +41,7 @@ class LiveServer(live.LiveServer):
     PWA_DIST_DIR is given; `requests` records each request's method, path and token."""
 
     def __init__(self, database: Path, **config: Any) -> None:
-        super().__init__(database, None, **config)
+        super().__init__(database, None, **{"TIMEZONE": OFFICE_ZONE, **config})
         self.requests: list[tuple[str, str, str]] = []
         inner = self.app.wsgi_app
 
