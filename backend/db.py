@@ -53,6 +53,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def yuan(fen: int | None, sign: bool = False) -> str:
+    """Integer fen as yuan with two decimals, e.g. 123456 -> '¥1,234.56'; the one money
+    format of pages, PDFs and explanations."""
+    if fen is None:
+        return ""
+    prefix = "-" if fen < 0 else ("+" if sign and fen > 0 else "")
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{prefix}¥{whole:,}.{cents:02d}"
+
+
 def expanding(name: str) -> Any:
     """A bound list for IN: the statement is built once, and a long list costs one parameter."""
     return bindparam(name, expanding=True)

@@ -15,6 +15,8 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from backend.db import yuan
+
 PRINTING_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PRINTING_DIR.parent / "pwa" / "static"
 DOCUMENTS = ("service_report", "receipt", "commission_statement")
@@ -24,15 +26,6 @@ STATIC_PREFIX = "fieldsync:static/"
 
 
 # --- filters: the only place values are formatted ---------------------------------------
-
-
-def yuan(fen: int | None, sign: bool = False) -> str:
-    """Integer fen as yuan with two decimals, e.g. 12345 -> '¥123.45'."""
-    if fen is None:
-        return ""
-    prefix = "-" if fen < 0 else ("+" if sign and fen > 0 else "")
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{prefix}¥{whole:,}.{cents:02d}"
 
 
 def _parse(value: Any) -> datetime | date | None:

@@ -414,6 +414,10 @@ def test_the_published_schedule_reads_in_chinese_and_english(schedule, client):
     db.session.add(
         WarrantyCardTerm(brand="格力", category="air_conditioner", item_code="inspect", unit_fen=3000)
     )
+    # A card price above a thousand yuan reads with its separator, as on every page and PDF.
+    db.session.add(
+        WarrantyCardTerm(brand="大金", category="air_conditioner", item_code="inspect", unit_fen=123456)
+    )
     db.session.commit()
 
     chinese = client.get("/fees?lang=zh").get_data(as_text=True)
@@ -421,4 +425,4 @@ def test_the_published_schedule_reads_in_chinese_and_english(schedule, client):
 
     assert "收费标准" in chinese and "空调" in chinese and "¥80.00" in chinese and "保修卡约定价格" in chinese
     assert "Fee schedule" in english and "Air conditioner" in english and "Warranty card prices" in english
-    assert "¥30.00" in english
+    assert "¥30.00" in english and "¥1,234.56" in english

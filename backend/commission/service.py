@@ -34,7 +34,7 @@ from backend.commission.models import (
     Complaint,
     TicketCompletion,
 )
-from backend.db import db
+from backend.db import db, yuan
 from backend.errors import DomainError, NotFound
 from backend.fees.periods import is_month, month_bounds, month_of, next_month, previous_month
 from backend.fees.service import parse_item_code
@@ -846,11 +846,6 @@ def statement_for(month: str, username: str) -> dict[str, Any]:
 
 def explain(line: dict[str, Any]) -> str:
     """One line in words: base, rate or fixed amount, coefficient, result."""
-
-    def yuan(fen: int) -> str:
-        sign = "-" if fen < 0 else ""
-        return f"{sign}¥{abs(fen) // 100}.{abs(fen) % 100:02d}"
-
     if line["kind"] == "ticket_cap":
         return f"{yuan(line['base_fen'])} → cap {yuan(line['fixed_fen'] or 0)} = {yuan(line['amount_fen'])}"
     parts = [yuan(line["base_fen"])] if line["rate_bp"] is not None else []

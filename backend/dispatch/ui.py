@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from backend.config import PROJECT_DIR
+from backend.db import yuan
 from backend.dispatch import labels
 
 OFFICE_STATIC = PROJECT_DIR / "pwa" / "static" / "office"
@@ -91,14 +92,6 @@ def localdate(value: Any) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])
     return value.isoformat()
-
-
-def money(fen: int | None) -> str:
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}¥{yuan:,}.{cents:02d}"
 
 
 def countdown(value: Any, now: datetime | None = None) -> str:
@@ -215,7 +208,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_fresh_locale)
     app.add_template_filter(localtime)
     app.add_template_filter(localdate)
-    app.add_template_filter(money)
+    app.add_template_filter(yuan, "money")
     app.add_template_filter(countdown)
     app.add_template_filter(ago)
     app.add_template_filter(label_filter, "label")

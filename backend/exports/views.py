@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 
-from backend.db import utcnow
+from backend.db import utcnow, yuan
 from backend.errors import DomainError, Forbidden, NotFound
 from backend.exports import documents, service
 from backend.exports.schemas import ExportQuery, export_query, receipt_query
@@ -14,7 +14,6 @@ from backend.people.auth import login_required
 from backend.request_args import parse_query
 from backend.tickets.service import get_ticket, was_assigned_to
 from printing import render_pdf
-from printing.render import yuan
 
 bp = Blueprint("exports", __name__, template_folder="templates")
 
