@@ -72,8 +72,9 @@ bench: install pwa system-deps
 
 # Re-extract and compile the office's Flask-Babel catalogs (zh, en).
 translations: install
-	$(BIN)/pybabel extract -F backend/translations/babel.cfg -o backend/translations/messages.pot .
-	$(BIN)/pybabel update -i backend/translations/messages.pot -d backend/translations
+	$(BIN)/pybabel extract -F backend/translations/babel.cfg -k _l -k lazy_gettext --no-location --no-wrap \
+	  --sort-output -o backend/translations/messages.pot backend pwa/templates
+	$(BIN)/pybabel update -i backend/translations/messages.pot -d backend/translations --no-fuzzy-matching --no-wrap
 	$(BIN)/pybabel compile -d backend/translations
 
 clean:

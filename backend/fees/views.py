@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import Blueprint, jsonify, render_template
-from flask_babel import refresh
+from flask_babel import get_locale, refresh
 
 from backend.fees import service
-from backend.fees.i18n import fees_domain
 from backend.fees.schemas import (
     ClaimQuery,
     ClaimReportSchema,
@@ -29,7 +28,6 @@ def schedule_page():
     """收费标准: every item of the schedule by appliance, with the warranty card's prices."""
     query = parse_query(schedule_query)
     refresh()  # the locale is cached on `g`, which an enclosing app context may share
-    t = fees_domain.gettext
     rows = service.published_schedule(query.get("category"))
     by_category: dict[str, list] = defaultdict(list)
     for row in rows:
@@ -41,10 +39,9 @@ def schedule_page():
     ]
     response = render_template(
         "fees/schedule.html",
-        t=t,
         categories=ordered,
         card_terms=service.card_terms(),
-        lang=fees_domain.language(),
+        lang=get_locale().language,
     )
     return response, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "public, max-age=300"}
 
