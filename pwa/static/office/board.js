@@ -2,7 +2,7 @@
 // it onto a technician's lane. The board re-renders from the server every 30 s, except
 // while the drawer is open or a card is being dragged.
 import {
-  assign, autoRefresh, defaultWindow, dispatchDrawer, startCountdowns,
+  assign, autoRefresh, dispatchDrawer, startCountdowns, windowOf,
 } from './office.js';
 
 const root = document.getElementById('board-root');
@@ -72,7 +72,7 @@ root.addEventListener('drop', async (event) => {
   const load = Number(lane.dataset.load);
   const capacity = Number(lane.dataset.capacity);
   const ticket = ticketOf(card);
-  const window_ = ticket.start ? { start: ticket.start, end: ticket.end } : defaultWindow();
+  const window_ = windowOf(ticket);
   const result = await assign(ticket.id, {
     username: lane.dataset.drop, display_name: lane.dataset.name, load, capacity,
     over_capacity: load + 1 > capacity,

@@ -2,7 +2,7 @@
 // recent repairs); a new customer or appliance is entered inline; then the ticket is
 // created and the suggested technicians are offered at once.
 import {
-  api, assign, defaultWindow, el, errorText, fromLocalInput, renderSuggestions, t, toLocalInput, toast,
+  api, el, errorText, offerTechnicians, t, toLocalInput, toast,
 } from './office.js';
 
 const form = document.getElementById('intake');
@@ -185,29 +185,16 @@ function body() {
   };
 }
 
-async function offerTechnicians(ticket) {
+function showCreated(ticket) {
   const created = document.getElementById('created');
-  const schedule = document.getElementById('schedule-form');
-  const window_ = defaultWindow();
-  schedule.start.value = toLocalInput(window_.start);
-  schedule.end.value = toLocalInput(window_.end);
   document.getElementById('created-title').textContent = t('created', { number: ticket.number });
   document.getElementById('created-summary').textContent =
     `${ticket.customer.name} · ${ticket.customer.region} · ${ticket.appliance.brand} ${ticket.appliance.model} · ${ticket.fault.category}`;
   document.getElementById('created-link').href = `/office/tickets/${ticket.id}`;
   created.hidden = false;
   form.hidden = true;
-  const list = document.getElementById('suggestions');
-  list.textContent = t('loading');
-  const result = await api('GET', `/office/api/tickets/${ticket.id}/suggestions`);
-  if (!result.ok) { list.textContent = t('failed', { message: errorText(result) }); return; }
-  renderSuggestions(list, result.data, {
-    onAssign: async (tech) => {
-      const done = await assign(ticket.id, tech, {
-        start: fromLocalInput(schedule.start.value), end: fromLocalInput(schedule.end.value),
-      });
-      if (done?.ok) window.location.href = `/office/tickets/${ticket.id}`;
-    },
+  offerTechnicians(ticket, document.getElementById('suggestions'), document.getElementById('schedule-form'), {
+    onAssigned: () => { window.location.href = `/office/tickets/${ticket.id}`; },
   });
 }
 
@@ -225,7 +212,7 @@ form.addEventListener('submit', async (event) => {
     return;
   }
   toast(t('created', { number: result.data.number }));
-  offerTechnicians(result.data);
+  showCreated(result.data);
 });
 
 onApplianceChange();

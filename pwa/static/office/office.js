@@ -160,7 +160,12 @@ export function fromLocalInput(value, tz = TIMEZONE) {
 }
 
 // The next round hour plus one, for a two-hour window: a sensible first offer.
-export function defaultWindow(now = new Date()) {
+// The ticket's visit window, or the default one when it has none yet.
+export function windowOf(ticket) {
+  return ticket.start ? { start: ticket.start, end: ticket.end } : defaultWindow();
+}
+
+function defaultWindow(now = new Date()) {
   const start = new Date(now);
   start.setMinutes(0, 0, 0);
   start.setHours(start.getHours() + 2);
@@ -174,7 +179,7 @@ function reasonChips(reasons) {
     reasons.map((r) => el('span', { class: `reason ${r.ok ? 'yes' : 'no'}`, title: r.code }, r.text)));
 }
 
-export function renderSuggestions(list, data, { onAssign }) {
+function renderSuggestions(list, data, { onAssign }) {
   list.textContent = '';
   data.technicians.forEach((tech, index) => {
     const button = el('button', {
@@ -210,6 +215,27 @@ export async function assign(ticketId, tech, { start, end } = {}) {
   if (result.ok) toast(t('assigned', { name: tech.display_name }));
   else toast(t('failed', { message: errorText(result) }), { bad: true });
   return result;
+}
+
+// The ticket's window in `schedule`, its suggested technicians in `list`; a tap assigns in
+// the window as the dispatcher left it. `stillWanted()` false drops a late answer (the
+// drawer moved on to another ticket).
+export async function offerTechnicians(ticket, list, schedule, { onAssigned, stillWanted = () => true }) {
+  const window_ = windowOf(ticket);
+  schedule.start.value = toLocalInput(window_.start);
+  schedule.end.value = toLocalInput(window_.end);
+  list.textContent = t('loading');
+  const result = await api('GET', `/office/api/tickets/${ticket.id}/suggestions`);
+  if (!stillWanted()) return;
+  if (!result.ok) { list.textContent = t('failed', { message: errorText(result) }); return; }
+  renderSuggestions(list, result.data, {
+    onAssign: async (tech) => {
+      const done = await assign(ticket.id, tech, {
+        start: fromLocalInput(schedule.start.value), end: fromLocalInput(schedule.end.value),
+      });
+      if (done?.ok) onAssigned(done.data);
+    },
+  });
 }
 
 // The drawer: suggestions with their reasons, the visit window, cancel with a reason.
@@ -249,20 +275,9 @@ export function dispatchDrawer(drawer, { onDone = () => {} } = {}) {
     drawer.hidden = false;
     title.textContent = ticket.number;
     subtitle.textContent = ticket.summary || '';
-    const window_ = ticket.start ? { start: ticket.start, end: ticket.end } : defaultWindow();
-    schedule.start.value = toLocalInput(window_.start);
-    schedule.end.value = toLocalInput(window_.end);
-    list.textContent = t('loading');
-    const result = await api('GET', `/office/api/tickets/${ticket.id}/suggestions`);
-    if (current !== ticket) return;
-    if (!result.ok) { list.textContent = t('failed', { message: errorText(result) }); return; }
-    renderSuggestions(list, result.data, {
-      onAssign: async (tech) => {
-        const done = await assign(ticket.id, tech, {
-          start: fromLocalInput(schedule.start.value), end: fromLocalInput(schedule.end.value),
-        });
-        if (done?.ok) { close(); onDone(done.data); }
-      },
+    await offerTechnicians(ticket, list, schedule, {
+      onAssigned: (data) => { close(); onDone(data); },
+      stillWanted: () => current === ticket,
     });
   }
 
