@@ -71,10 +71,15 @@ export async function act(name, ticketId, args, { blobs = [], at = new Date() } 
   return entry;
 }
 
+// When a sync last worked (an ISO string), or null: all the job list needs.
+export async function lastSyncAt() {
+  return (await db.getMeta('last_sync_at')) ?? null;
+}
+
 // Counts for the header and the sync screen.
 export async function syncCounts() {
-  const [outbox, blobs, settledRejections, lastSyncAt, lastError] = await Promise.all([
-    db.listOutbox(), db.countBlobsToUpload(), db.getMeta('rejected'), db.getMeta('last_sync_at'),
+  const [outbox, blobs, settledRejections, lastSync, lastError] = await Promise.all([
+    db.listOutbox(), db.countBlobsToUpload(), db.getMeta('rejected'), lastSyncAt(),
     db.getMeta('last_sync_error')]);
   const pending = outbox.filter((e) => e.status === 'pending');
   return {
@@ -86,7 +91,7 @@ export async function syncCounts() {
     // read) and those still in the outbox until the next pull settles them.
     rejected: [...(settledRejections ?? []).map((e) => ({ ...e, settled: true })),
       ...outbox.filter((e) => e.status === 'rejected')],
-    lastSyncAt: lastSyncAt ?? null,
+    lastSyncAt: lastSync,
     lastError: lastError ?? null,
   };
 }

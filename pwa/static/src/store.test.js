@@ -82,4 +82,11 @@ describe('the session', () => {
     await store.recordSyncResult({ ok: true });
     expect((await store.syncCounts()).lastError).toBeNull();
   });
+
+  it('knows when a sync last worked, for the job list and the sync screen alike', async () => {
+    expect(await store.lastSyncAt()).toBeNull();
+    await db.setMeta('last_sync_at', '2025-03-04T05:06:07.000Z');
+    expect(await store.lastSyncAt()).toBe('2025-03-04T05:06:07.000Z');
+    expect((await store.syncCounts()).lastSyncAt).toBe('2025-03-04T05:06:07.000Z');
+  });
 });

@@ -152,13 +152,18 @@ export default async function complete({ route }) {
     fill(ratingState, rating ? notice('ok', t('rating.saved', { n: rating.score }), { id: 'rating-done' }) : null);
   }
 
-  async function refresh() {
-    row = (await store.ticketRow(ticketId)) ?? row;
+  async function paint() {
     paintCompletion();
     await paintSignature();
     paintPayment();
   }
-  await refresh();
+
+  // Opening read the ticket above; a later change reads it again.
+  async function refresh() {
+    row = (await store.ticketRow(ticketId)) ?? row;
+    await paint();
+  }
+  await paint();
 
   const node = h('div', { class: 'screen complete' },
     h('h1', null, t('complete.title')),

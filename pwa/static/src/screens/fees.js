@@ -90,13 +90,18 @@ export default async function fees({ route }) {
     quoteForm.hidden = quote.state === 'signed';
   }
 
-  async function refresh() {
-    row = (await store.ticketRow(ticketId)) ?? row;
+  async function paint() {
     paintFeeLines();
     paintAddList();
     await paintQuote();
   }
-  await refresh();
+
+  // Opening read the ticket above; a later change reads it again.
+  async function refresh() {
+    row = (await store.ticketRow(ticketId)) ?? row;
+    await paint();
+  }
+  await paint();
 
   const node = h('div', { class: 'screen fees' },
     h('h1', null, t('fees.title')),

@@ -229,15 +229,20 @@ export default async function job({ route }) {
         h('dt', null, t('ticket.number')), h('dd', null, ticket.number ?? String(ticket.id))));
   }
 
-  async function refresh() {
-    row = (await store.ticketRow(ticketId)) ?? row;
+  async function paint() {
     paintFacts();
     paintVisit();
     paintChecklist();
     paintDiagnosis();
     await paintPhotos();
   }
-  await refresh();
+
+  // Opening read the ticket above; a later change reads it again.
+  async function refresh() {
+    row = (await store.ticketRow(ticketId)) ?? row;
+    await paint();
+  }
+  await paint();
 
   const title = row.view.customer?.name ?? row.view.number;
   const node = h('div', { class: 'screen job' },

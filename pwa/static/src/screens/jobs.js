@@ -34,13 +34,13 @@ export default async function jobs() {
   let timer = null;
 
   async function refresh() {
-    const [rows, counts] = await Promise.all([store.ticketRows(), store.syncCounts()]);
+    const [rows, lastSyncAt] = await Promise.all([store.ticketRows(), store.lastSyncAt()]);
     const now = new Date();
     const shown = jobsForToday(rows, now);
     fill(meta,
       t('tickets.count', { count: shown.length }),
       ' · ',
-      counts.lastSyncAt ? t('sync.last', { time: formatTime(counts.lastSyncAt) }) : t('sync.never'));
+      lastSyncAt ? t('sync.last', { time: formatTime(lastSyncAt) }) : t('sync.never'));
     fill(list, shown.length === 0 ? notice('info', t('tickets.empty')) : shown.map((row) => jobCard(row, now)));
   }
   await refresh();

@@ -120,14 +120,19 @@ export default async function parts({ route }) {
     fill(resign, await needsResign(row.view) ? notice('warn', t('signature.resign'), { id: 'resign-notice' }) : null);
   }
 
-  async function refresh() {
-    row = (await store.ticketRow(ticketId)) ?? row;
-    levels = await store.vanStock();
+  async function paint() {
     paintLines();
     paintResults();
     await paintResign();
   }
-  await refresh();
+
+  // Opening read the ticket and the van above; a later change reads both again.
+  async function refresh() {
+    row = (await store.ticketRow(ticketId)) ?? row;
+    levels = await store.vanStock();
+    await paint();
+  }
+  await paint();
 
   const node = h('div', { class: 'screen parts' },
     h('h1', null, t('parts.title')),

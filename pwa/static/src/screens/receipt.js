@@ -20,8 +20,7 @@ export default async function receipt({ route }) {
     return row ? localName(row, lang, 'description') : code;
   }
 
-  async function refresh() {
-    row = (await store.ticketRow(ticketId)) ?? row;
+  async function paint() {
     const ticket = row.view;
     const visit = lastVisit(ticket);
     const diagnosis = visit ? diagnosisFor(ticket, visit.id) : null;
@@ -46,7 +45,13 @@ export default async function receipt({ route }) {
       h('p', { class: 'hash' }, t('receipt.hash', { hash: hash.slice(0, 16) })),
       ticket.rating ? h('p', null, t('rating.saved', { n: ticket.rating.score })) : null);
   }
-  await refresh();
+
+  // Opening read the ticket above; a later change reads it again.
+  async function refresh() {
+    row = (await store.ticketRow(ticketId)) ?? row;
+    await paint();
+  }
+  await paint();
 
   const node = h('div', { class: 'screen receipt' },
     h('h1', null, t('receipt.title')),
