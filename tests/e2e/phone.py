@@ -38,9 +38,13 @@ class Phone:
         self.screenshots = screenshots
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._print_console_problem)
+
+    @staticmethod
+    def _print_console_problem(message: Any) -> None:
         # Shown with a failing test's output: what the page logged before it went wrong.
-        self.page.on("console", lambda message: message.type in ("error", "warning")
-                     and print(f"console {message.type}: {message.text}"))
+        if message.type in ("error", "warning"):
+            print(f"console {message.type}: {message.text}")
 
     # --- browser state ---------------------------------------------------------------
     def offline(self, value: bool = True) -> None:

@@ -159,12 +159,12 @@ export function fromLocalInput(value, tz = TIMEZONE) {
   return new Date(utc).toISOString();
 }
 
-// The next round hour plus one, for a two-hour window: a sensible first offer.
 // The ticket's visit window, or the default one when it has none yet.
 export function windowOf(ticket) {
   return ticket.start ? { start: ticket.start, end: ticket.end } : defaultWindow();
 }
 
+// The next round hour plus one, for a two-hour window: a sensible first offer.
 function defaultWindow(now = new Date()) {
   const start = new Date(now);
   start.setMinutes(0, 0, 0);

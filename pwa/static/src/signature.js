@@ -65,7 +65,7 @@ export function signatureField({ label, clearLabel, onChange = () => {} }) {
       pad.clear();
       onChange();
     },
-    async toImage() {
+    toImage() {
       return { bytes: toPngBytes(canvas), type: 'image/png', vector: pad.toData() };
     },
     destroy() {
@@ -83,7 +83,7 @@ export function signatureField({ label, clearLabel, onChange = () => {} }) {
 export async function savePad(pad, button, record) {
   button.disabled = true;
   try {
-    await record(await pad.toImage());
+    await record(pad.toImage());
     pad.clear();
     return true;
   } catch (error) {
